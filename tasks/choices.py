@@ -1,0 +1,55 @@
+"""Statuses and kinds of the tasks domain, with their labels and badge colours."""
+
+from django.db import models
+
+
+class UnitKind(models.TextChoices):
+    DEPARTMENT = "department", "新区部门"
+    OFFICE = "office", "内设机构"
+    NEW_CITY = "new_city", "新城"
+    ZONE = "zone", "功能区"
+    ENTERPRISE = "enterprise", "企业"
+    AGENCY = "agency", "驻区机构"
+    COLLECTIVE = "collective", "统称"
+
+
+class Role(models.TextChoices):
+    """What a user does in the portal. Every user belongs to one unit."""
+
+    OFFICE = "office", "营商办"
+    INSPECTOR = "inspector", "督查室"
+    LEADER = "leader", "领导"
+    UNIT_STAFF = "unit_staff", "单位填报员"
+
+    @classmethod
+    def sees_everything(cls) -> frozenset[str]:
+        return frozenset({cls.OFFICE, cls.INSPECTOR, cls.LEADER})
+
+
+class GroupKind(models.TextChoices):
+    """The three parts of a plan that hold tasks: 主要任务, 保障措施, 工作要求."""
+
+    MAIN = "main", "主要任务"
+    SAFEGUARD = "safeguard", "保障措施"
+    REQUIREMENT = "requirement", "工作要求"
+
+    @property
+    def code_prefix(self) -> str:
+        """Prefix of task codes in this part: 「2.6」 for main tasks, 「保障3」, 「要求1」."""
+        return {"main": "", "safeguard": "保障", "requirement": "要求"}[self.value]
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", "牵头单位"
+    SUPPORTING = "supporting", "配合单位"
+
+    @property
+    def badge(self) -> str:
+        return {"lead": "badge-lead", "supporting": "badge-supporting"}[self.value]
+
+
+class Comparator(models.TextChoices):
+    LE = "le", "≤"
+    GE = "ge", "≥"
+    EQ = "eq", "="
+    RANGE = "range", "区间"

@@ -1,0 +1,339 @@
+"""The base domain: units and accounts, action plans, task groups, tasks, indicators.
+
+Everything that records the plan keeps its history (django-simple-history) so that the office
+can see who changed what and the state at any past date.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from simple_history.models import HistoricalRecords
+
+from tasks.choices import AssignmentRole, Comparator, GroupKind, Role, UnitKind
+
+
+class UnitQuerySet(models.QuerySet):
+    def visible_to(self, user) -> UnitQuerySet:
+        """The unit directory is open to every signed-in user."""
+        return self if user.is_authenticated else self.none()
+
+    def assignable(self) -> UnitQuerySet:
+        """Units that can hold a task or an account (a collective name cannot)."""
+        return self.exclude(kind=UnitKind.COLLECTIVE)
+
+
+class Unit(models.Model):
+    """单位: a department, an office inside one, a new city, an enterprise or a collective name."""
+
+    name = models.CharField("全称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=40)
+    kind = models.CharField("类型", max_length=20, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级单位", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    # A collective such as 「各新城」 stands for its members; one without members
+    # (「新区各相关部门」) is kept as a collective assignment.
+    members = models.ManyToManyField("self", verbose_name="包含单位", blank=True, symmetrical=False)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    history = HistoricalRecords(excluded_fields=["sort_order"])
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitAlias(models.Model):
+    """Another way the documents name a unit: 「人社局」 for 新区人社民政局."""
+
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField("别名", max_length=100, unique=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位别名"
+        ordering = ["alias"]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.unit.name}"
+
+
+class User(AbstractUser):
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name="所属单位", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="users",
+    )
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.UNIT_STAFF)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="user_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or self.role in Role.sees_everything()
+
+    @property
+    def is_office(self) -> bool:
+        return self.is_superuser or self.role == Role.OFFICE
+
+    def scope_unit_ids(self) -> list[int]:
+        """The user's unit and the offices inside it (one query, cached on the instance)."""
+        if not hasattr(self, "_scope_unit_ids"):
+            if self.unit_id is None:
+                self._scope_unit_ids = []
+            else:
+                children = Unit.objects.filter(parent_id=self.unit_id).values_list("id", flat=True)
+                self._scope_unit_ids = [self.unit_id, *children]
+        return self._scope_unit_ids
+
+
+class ActionPlan(models.Model):
+    """行动方案: one imported plan document."""
+
+    title = models.CharField("方案名称", max_length=200, unique=True)
+    start_year = models.PositiveSmallIntegerField("起始年度")
+    end_year = models.PositiveSmallIntegerField("结束年度")
+    preamble = models.TextField("导语", blank=True)
+    closing_text = models.TextField("结语", blank=True)
+    source_text = models.TextField("原文")
+    source_sha256 = models.CharField("原文摘要", max_length=64)
+    imported_at = models.DateTimeField("导入时间")
+    history = HistoricalRecords(excluded_fields=["source_text"])
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行动方案"
+        ordering = ["-start_year", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_year__gte=models.F("start_year")), name="plan_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def years(self) -> range:
+        return range(self.start_year, self.end_year + 1)
+
+
+class PlanTarget(models.Model):
+    """工作目标: the plan's goal paragraph for one year."""
+
+    plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", on_delete=models.CASCADE, related_name="targets")
+    year = models.PositiveSmallIntegerField("年度")
+    text = models.TextField("目标")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度工作目标"
+        ordering = ["year"]
+        constraints = [models.UniqueConstraint(fields=["plan", "year"], name="one_target_per_plan_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year}年工作目标"
+
+
+class TaskGroup(models.Model):
+    """任务组: （一）…（十） of 主要任务, or the whole 保障措施 / 工作要求 part."""
+
+    plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", on_delete=models.PROTECT, related_name="groups")
+    kind = models.CharField("类别", max_length=20, choices=GroupKind.choices)
+    number = models.PositiveSmallIntegerField("序号")
+    title = models.CharField("名称", max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务组"
+        ordering = ["plan", "kind", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind", "number"], name="one_group_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def numeral(self) -> str:
+        """「（三）」 for main groups, as the document writes it."""
+        from tasks.plan_text import chinese_numeral
+
+        return f"（{chinese_numeral(self.number)}）" if self.kind == GroupKind.MAIN else ""
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TaskQuerySet:
+        """Office, inspectors and leaders see every task; unit staff see the tasks on which
+        their unit (or an office inside it) is lead or supporting unit."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        assigned = TaskAssignment.objects.filter(task=OuterRef("pk"), unit_id__in=user.scope_unit_ids())
+        return self.filter(Exists(assigned))
+
+    def active(self) -> TaskQuerySet:
+        return self.filter(is_active=True)
+
+    def with_units(self) -> TaskQuerySet:
+        """Group and units in two extra queries, whatever the number of tasks."""
+        return self.select_related("group", "plan").prefetch_related(
+            models.Prefetch("assignments", TaskAssignment.objects.select_related("unit"))
+        )
+
+
+class Task(models.Model):
+    """任务: a numbered task, safeguard measure or work requirement of a plan."""
+
+    plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", on_delete=models.PROTECT, related_name="tasks")
+    group = models.ForeignKey(TaskGroup, verbose_name="任务组", on_delete=models.PROTECT, related_name="tasks")
+    number = models.PositiveSmallIntegerField("序号")
+    code = models.CharField("任务编号", max_length=20)
+    title = models.CharField("任务名称", max_length=200)
+    text = models.TextField("任务内容")
+    time_node = models.TextField("时间节点", blank=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    # A task dropped from an edited plan text is retired, not deleted: its history stays.
+    is_active = models.BooleanField("有效", default=True)
+    units = models.ManyToManyField(Unit, through="TaskAssignment", related_name="tasks")
+    history = HistoricalRecords()
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务"
+        ordering = ["plan", "sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="one_task_per_code"),
+            models.UniqueConstraint(fields=["group", "number"], name="one_task_per_group_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def kind(self) -> str:
+        return self.group.kind  # hides a query unless group is selected
+
+    def units_in_role(self, role: str) -> list[Unit]:
+        """Units in one role, in the document's order; uses prefetched assignments if present."""
+        rows = sorted(self.assignments.all(), key=lambda a: a.sort_order)
+        return [a.unit for a in rows if a.role == role]
+
+    @property
+    def lead_units(self) -> list[Unit]:
+        return self.units_in_role(AssignmentRole.LEAD)
+
+    @property
+    def supporting_units(self) -> list[Unit]:
+        return self.units_in_role(AssignmentRole.SUPPORTING)
+
+
+class TaskAssignment(models.Model):
+    """A unit's role on a task, as the document names it."""
+
+    task = models.ForeignKey(Task, verbose_name="任务", on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField("角色", max_length=20, choices=AssignmentRole.choices)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    source_name = models.CharField("原文写法", max_length=100, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务分工"
+        ordering = ["task", "sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="one_role_per_task_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.code} {self.get_role_display()} {self.unit.name}"
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def visible_to(self, user) -> IndicatorQuerySet:
+        """Plan-level indicators are open to all; task indicators follow their task."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self
+        return self.filter(Q(task__isnull=True) | Q(task__in=Task.objects.visible_to(user)))
+
+
+class Indicator(models.Model):
+    """指标: a quantitative target, for one year of the plan or for its whole period."""
+
+    plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", on_delete=models.PROTECT, related_name="indicators")
+    task = models.ForeignKey(
+        Task, verbose_name="任务", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="indicators",
+    )
+    key = models.SlugField("标识", max_length=80)
+    name = models.CharField("指标名称", max_length=200)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True, help_text="留空表示整个方案期")
+    comparator = models.CharField("比较", max_length=10, choices=Comparator.choices)
+    target_value = models.DecimalField("目标值", max_digits=14, decimal_places=2)
+    target_max = models.DecimalField("目标上限", max_digits=14, decimal_places=2, null=True, blank=True)
+    unit_of_measure = models.CharField("计量单位", max_length=30)
+    source_excerpt = models.CharField("原文", max_length=300)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    history = HistoricalRecords()
+
+    objects = IndicatorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "指标"
+        ordering = ["plan", "sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="one_indicator_per_key"),
+            models.CheckConstraint(
+                condition=(
+                    Q(comparator="range", target_max__isnull=False, target_max__gte=models.F("target_value"))
+                    | (~Q(comparator="range") & Q(target_max__isnull=True))
+                ),
+                name="indicator_range_has_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def target_display(self) -> str:
+        """「≤ 90 个工作日」, 「7–32 个工作日」: the target as the office reads it."""
+        value = _plain(self.target_value)
+        if self.comparator == Comparator.RANGE:
+            return f"{value}–{_plain(self.target_max)} {self.unit_of_measure}"
+        return f"{self.get_comparator_display()} {value} {self.unit_of_measure}"
+
+    @property
+    def period_display(self) -> str:
+        return f"{self.year}年" if self.year else "方案期内"
+
+
+def _plain(value: Decimal | None) -> str:
+    """90.00 → 「90」, 1.50 → 「1.5」, 64170 → 「64170」."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text

@@ -1,0 +1,237 @@
+"""Writes of the tasks domain. Every function is keyword-only and runs in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from tasks.choices import Comparator, UnitKind
+from tasks.models import (
+    ActionPlan, Indicator, PlanTarget, Task, TaskAssignment, TaskGroup, Unit, UnitAlias, User,
+)
+from tasks.plan_text import ParsedPlan, PlanTextError, parse_plan
+from tasks.unit_directory import Resolution, UnitDirectory
+
+
+class PlanImportError(ValueError):
+    """The plan cannot be imported as it stands; nothing was written."""
+
+    def __init__(self, message: str, resolutions: list[Resolution] | None = None):
+        super().__init__(message)
+        self.resolutions = resolutions or []
+
+
+@dataclass
+class PlanImportReport:
+    plan: ActionPlan | None
+    parsed: ParsedPlan
+    resolutions: list[Resolution]
+    changes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def unresolved(self) -> list[Resolution]:
+        return [r for r in self.resolutions if not r.resolved]
+
+
+def _sync(instance: Model, user: User | None, **values) -> bool:
+    """Set changed fields and save only those, so an unchanged row writes no history."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, values[name])
+    if changed:
+        instance._history_user = user
+        instance.save(update_fields=changed)
+    return bool(changed)
+
+
+def _create(model: type[Model], user: User | None, **values) -> Model:
+    instance = model(**values)
+    instance._history_user = user
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def unit_directory_load(*, path: Path, user: User | None = None) -> int:
+    """Create or update the unit directory from its JSON fixture; returns the number of units."""
+    rows = json.loads(Path(path).read_text(encoding="utf-8"))["units"]
+    by_name: dict[str, Unit] = {u.name: u for u in Unit.objects.all()}
+    for order, row in enumerate(rows, start=1):
+        if row["kind"] not in UnitKind.values:
+            raise ValueError(f"单位「{row['name']}」的类型 {row['kind']} 无效")
+        values = {"short_name": row["short_name"], "kind": row["kind"], "sort_order": order,
+                  "note": row.get("note", ""), "is_active": True}
+        unit = by_name.get(row["name"])
+        if unit is None:
+            by_name[row["name"]] = _create(Unit, user, name=row["name"], **values)
+        else:
+            _sync(unit, user, **values)
+    for row in rows:
+        unit = by_name[row["name"]]
+        _sync(unit, user, parent=by_name[row["parent"]] if row.get("parent") else None)
+        unit.members.set([by_name[name] for name in row.get("members", [])])
+        for alias in row.get("aliases", []):
+            UnitAlias.objects.update_or_create(alias=alias, defaults={"unit": unit})
+    return len(rows)
+
+
+def plan_import(
+    *, text: str, indicators: list[dict] | None = None, dry_run: bool = False, user: User | None = None,
+) -> PlanImportReport:
+    """Import a plan from its official text: parse, resolve every unit, then write all or nothing.
+
+    Re-importing the same text changes nothing; an edited text updates the plan in place, with
+    history. Raises PlanImportError (or PlanTextError) and writes nothing when a unit name cannot
+    be resolved or an indicator names an unknown task.
+    """
+    parsed = parse_plan(text)
+    directory = UnitDirectory()
+    resolutions = [
+        resolution
+        for group, task in parsed.all_tasks()
+        for resolution in directory.resolve_clause(
+            code=group.code_for(task), line=task.line, mentions=task.mentions
+        )
+    ]
+    report = PlanImportReport(plan=None, parsed=parsed, resolutions=resolutions, dry_run=dry_run)
+    if report.unresolved:
+        names = "；".join(f"「{r.source_name}」（任务 {r.code}，第 {r.line} 行）" for r in report.unresolved)
+        raise PlanImportError(f"以下单位在单位目录中找不到：{names}。请先在单位目录中添加单位或别名。", resolutions)
+    _check_indicators(parsed, indicators or [])
+    if not dry_run:
+        with transaction.atomic():
+            report.plan = _write_plan(parsed, text, resolutions, indicators or [], user, report.changes)
+    return report
+
+
+def _check_indicators(parsed: ParsedPlan, indicators: list[dict]) -> None:
+    codes = {group.code_for(task) for group, task in parsed.all_tasks()}
+    keys: set[str] = set()
+    for row in indicators:
+        where = f"指标「{row.get('name', row.get('key'))}」"
+        if row.get("task") and row["task"] not in codes:
+            raise PlanImportError(f"{where}所属任务 {row['task']} 不在方案中。")
+        if row.get("comparator") not in Comparator.values:
+            raise PlanImportError(f"{where}的比较方式 {row.get('comparator')} 无效。")
+        if row["key"] in keys:
+            raise PlanImportError(f"{where}的标识 {row['key']} 重复。")
+        keys.add(row["key"])
+        try:
+            Decimal(str(row["value"]))
+        except (InvalidOperation, KeyError):
+            raise PlanImportError(f"{where}的目标值无效。") from None
+
+
+def _write_plan(parsed, text, resolutions, indicators, user, changes) -> ActionPlan:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    plan = ActionPlan.objects.select_for_update().filter(title=parsed.title).first()
+    plan_values = {
+        "start_year": parsed.start_year, "end_year": parsed.end_year, "preamble": parsed.preamble,
+        "closing_text": parsed.closing_text, "source_text": text, "source_sha256": digest,
+    }
+    if plan is None:
+        plan = _create(ActionPlan, user, title=parsed.title, imported_at=timezone.now(), **plan_values)
+        changes.append(f"新建行动方案「{plan.title}」")
+    elif _sync(plan, user, **plan_values):
+        _sync(plan, user, imported_at=timezone.now())
+        changes.append(f"更新行动方案「{plan.title}」")
+    _write_targets(plan, parsed, user, changes)
+    tasks = _write_tasks(plan, parsed, user, changes)
+    _write_assignments(tasks, resolutions, user, changes)
+    _write_indicators(plan, tasks, indicators, user, changes)
+    return plan
+
+
+def _write_targets(plan, parsed, user, changes) -> None:
+    existing = {t.year: t for t in plan.targets.all()}
+    for year, text in parsed.targets.items():
+        if year not in existing:
+            _create(PlanTarget, user, plan=plan, year=year, text=text)
+            changes.append(f"新增 {year} 年工作目标")
+        elif _sync(existing[year], user, text=text):
+            changes.append(f"更新 {year} 年工作目标")
+
+
+def _write_tasks(plan, parsed, user, changes) -> dict[str, Task]:
+    groups = {(g.kind, g.number): g for g in plan.groups.all()}
+    tasks = {t.code: t for t in plan.tasks.all()}
+    order = 0
+    for parsed_group in parsed.groups:
+        group = groups.get((parsed_group.kind, parsed_group.number))
+        if group is None:
+            group = _create(TaskGroup, user, plan=plan, kind=parsed_group.kind,
+                            number=parsed_group.number, title=parsed_group.title)
+            changes.append(f"新增任务组「{group.title}」")
+        elif _sync(group, user, title=parsed_group.title):
+            changes.append(f"更新任务组「{group.title}」")
+        for parsed_task in parsed_group.tasks:
+            order += 1
+            code = parsed_group.code_for(parsed_task)
+            values = {"group": group, "number": parsed_task.number, "title": parsed_task.title,
+                      "text": parsed_task.text, "time_node": parsed_task.time_node,
+                      "sort_order": order, "is_active": True}
+            if code not in tasks:
+                tasks[code] = _create(Task, user, plan=plan, code=code, **values)
+                changes.append(f"新增任务 {code}")
+            elif _sync(tasks[code], user, **values):
+                changes.append(f"更新任务 {code}")
+    parsed_codes = {g.code_for(t) for g, t in parsed.all_tasks()}
+    for code, task in tasks.items():
+        if code not in parsed_codes and _sync(task, user, is_active=False):
+            changes.append(f"任务 {code} 已不在新文本中，标记为失效")
+    return tasks
+
+
+def _write_assignments(tasks, resolutions, user, changes) -> None:
+    wanted: dict[str, list[tuple[Unit, Resolution]]] = {}
+    for resolution in resolutions:
+        for unit in resolution.units:
+            wanted.setdefault(resolution.code, []).append((unit, resolution))
+    existing: dict[tuple[int, int], TaskAssignment] = {
+        (a.task_id, a.unit_id): a for a in TaskAssignment.objects.filter(task__in=list(tasks.values()))
+    }
+    for code, task in tasks.items():
+        keep = set()
+        for order, (unit, resolution) in enumerate(wanted.get(code, []), start=1):
+            keep.add(unit.pk)
+            values = {"role": resolution.role, "sort_order": order, "source_name": resolution.source_name}
+            row = existing.get((task.pk, unit.pk))
+            if row is None:
+                _create(TaskAssignment, user, task=task, unit=unit, **values)
+                changes.append(f"任务 {code} 新增{resolution.role == 'lead' and '牵头' or '配合'}单位 {unit.name}")
+            elif _sync(row, user, **values):
+                changes.append(f"任务 {code} 调整单位 {unit.name}")
+        for (task_id, unit_id), row in existing.items():
+            if task_id == task.pk and unit_id not in keep:
+                row._history_user = user
+                row.delete()
+                changes.append(f"任务 {code} 移除单位 {row.unit.name}")
+
+
+def _write_indicators(plan, tasks, indicators, user, changes) -> None:
+    existing = {i.key: i for i in plan.indicators.all()}
+    for order, row in enumerate(indicators, start=1):
+        values = {
+            "task": tasks[row["task"]] if row.get("task") else None,
+            "name": row["name"], "year": row.get("year"), "comparator": row["comparator"],
+            "target_value": Decimal(str(row["value"])),
+            "target_max": Decimal(str(row["max"])) if row.get("max") is not None else None,
+            "unit_of_measure": row["unit"], "source_excerpt": row["source"], "sort_order": order,
+        }
+        indicator = existing.get(row["key"])
+        if indicator is None:
+            _create(Indicator, user, plan=plan, key=row["key"], **values)
+            changes.append(f"新增指标「{row['name']}」")
+        elif _sync(indicator, user, **values):
+            changes.append(f"更新指标「{row['name']}」")
+
+
+__all__ = ["PlanImportError", "PlanImportReport", "PlanTextError", "plan_import", "unit_directory_load"]
