@@ -195,6 +195,23 @@ class TaskQuerySet(models.QuerySet):
     def active(self) -> TaskQuerySet:
         return self.filter(is_active=True)
 
+    def for_unit(self, unit: Unit | int, role: str | None = None) -> TaskQuerySet:
+        """Tasks on which the unit, or an office inside it, holds the role (any role if None)."""
+        unit_id = unit.pk if isinstance(unit, Unit) else unit
+        assigned = TaskAssignment.objects.filter(
+            Q(unit_id=unit_id) | Q(unit__parent_id=unit_id), task=OuterRef("pk"),
+        )
+        if role:
+            assigned = assigned.filter(role=role)
+        return self.filter(Exists(assigned))
+
+    def search(self, text: str) -> TaskQuerySet:
+        """Match the code, title or full text."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(code=text) | Q(title__icontains=text) | Q(text__icontains=text))
+
     def with_units(self) -> TaskQuerySet:
         """Group and units in two extra queries, whatever the number of tasks."""
         return self.select_related("group", "plan").prefetch_related(

@@ -1,0 +1,39 @@
+# Xixian Portal — the two commands: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean-var
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Migrate, import the seed plan, load demo accounts, then serve on 127.0.0.1:$(PORT) with a
+# Celery worker and beat on the embedded broker (or on REDIS_URL when it is set).
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@bash -c 'set -m; \
+	  $(BIN)/celery -A xixian_portal worker --loglevel=INFO --concurrency=2 & worker=$$!; \
+	  $(BIN)/celery -A xixian_portal beat --loglevel=INFO --schedule=var/celerybeat-schedule & beat=$$!; \
+	  trap "kill $$worker $$beat 2>/dev/null; wait" EXIT INT TERM; \
+	  echo "门户地址：http://127.0.0.1:$(PORT)/  （演示账号见 README.md）"; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Benchmarks at 1x/10x/100x of the seed plan; needs DATABASE_URL (PostgreSQL).
+bench: install
+	$(BIN)/python -m reports.bench $(BENCH_ARGS)

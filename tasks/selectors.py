@@ -1,0 +1,69 @@
+"""Reads of the tasks domain. Every read goes through ``visible_to(user)``."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from tasks.choices import AssignmentRole
+from tasks.models import ActionPlan, Indicator, Task, TaskGroup, Unit, User
+
+
+def plan_list(*, user: User):
+    return ActionPlan.objects.all() if user.is_authenticated else ActionPlan.objects.none()
+
+
+def plan_current(*, user: User) -> ActionPlan | None:
+    """The plan whose years cover today, or else the newest one."""
+    return plan_list(user=user).order_by("-end_year", "-id").first()
+
+
+def plan_get(*, user: User, pk: int) -> ActionPlan:
+    return get_object_or_404(plan_list(user=user), pk=pk)
+
+
+def task_list(*, user: User):
+    """Visible, active tasks with their group, plan and units (3 queries in all)."""
+    return Task.objects.visible_to(user).active().with_units()
+
+
+def task_get(*, user: User, pk: int) -> Task:
+    """A task the user may see, else 404."""
+    return get_object_or_404(
+        Task.objects.visible_to(user).with_units().prefetch_related("indicators"), pk=pk
+    )
+
+
+def plan_tree(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, list[Task]]]:
+    """Groups of a plan with the user's visible tasks, in document order (4 queries)."""
+    tasks = list(task_list(user=user).filter(plan=plan).prefetch_related("indicators"))
+    by_group: dict[int, list[Task]] = {}
+    for task in tasks:
+        by_group.setdefault(task.group_id, []).append(task)
+    groups = plan.groups.order_by("kind", "number")
+    return [(group, by_group.get(group.pk, [])) for group in groups if group.pk in by_group]
+
+
+def unit_get(*, user: User, pk: int) -> Unit:
+    return get_object_or_404(Unit.objects.visible_to(user).select_related("parent"), pk=pk)
+
+
+def unit_tasks_by_role(*, user: User, unit: Unit) -> dict[str, list[Task]]:
+    """The unit's tasks (its offices' included) split into 牵头 and 配合, visible ones only."""
+    result: dict[str, list[Task]] = {AssignmentRole.LEAD: [], AssignmentRole.SUPPORTING: []}
+    unit_ids = {unit.pk, *unit.children.values_list("pk", flat=True)}
+    for task in task_list(user=user).for_unit(unit):
+        roles = {a.role for a in task.assignments.all() if a.unit_id in unit_ids}
+        role = AssignmentRole.LEAD if AssignmentRole.LEAD in roles else AssignmentRole.SUPPORTING
+        result[role].append(task)
+    return result
+
+
+def my_tasks(*, user: User) -> dict[str, list[Task]]:
+    """Home page: the tasks of the user's own unit, 牵头 and 配合."""
+    if user.unit_id is None:
+        return {AssignmentRole.LEAD: [], AssignmentRole.SUPPORTING: []}
+    return unit_tasks_by_role(user=user, unit=user.unit)
+
+
+def indicator_list(*, user: User):
+    return Indicator.objects.visible_to(user).select_related("task", "plan")
