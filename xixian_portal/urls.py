@@ -7,6 +7,9 @@ admin.site.site_title = "督查督办平台管理"
 admin.site.index_title = "数据管理"
 
 urlpatterns = [
+    path("", include("tasks.urls")),
+    path("", include("reports.urls")),
+    path("api/v1/", include("tasks.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
