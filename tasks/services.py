@@ -145,7 +145,8 @@ def _write_plan(parsed, text, resolutions, indicators, user, changes) -> ActionP
         changes.append(f"更新行动方案「{plan.title}」")
     _write_targets(plan, parsed, user, changes)
     tasks = _write_tasks(plan, parsed, user, changes)
-    _write_assignments(tasks, resolutions, user, changes)
+    current = {code: tasks[code] for code in (g.code_for(t) for g, t in parsed.all_tasks())}
+    _write_assignments(current, resolutions, user, changes)  # a retired task keeps its units
     _write_indicators(plan, tasks, indicators, user, changes)
     return plan
 
