@@ -53,3 +53,19 @@ class Comparator(models.TextChoices):
     GE = "ge", "≥"
     EQ = "eq", "="
     RANGE = "range", "区间"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "导入中"
+    SUCCEEDED = "succeeded", "已完成"
+    FAILED = "failed", "失败"
+
+    @property
+    def badge(self) -> str:
+        return {"pending": "badge-muted", "running": "badge-info",
+                "succeeded": "badge-green", "failed": "badge-red"}[self.value]
+
+    @property
+    def is_final(self) -> bool:
+        return self in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}

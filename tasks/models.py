@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
-from tasks.choices import AssignmentRole, Comparator, GroupKind, Role, UnitKind
+from tasks.choices import AssignmentRole, Comparator, GroupKind, ImportStatus, Role, UnitKind
 
 
 class UnitQuerySet(models.QuerySet):
@@ -346,6 +346,33 @@ class Indicator(models.Model):
     @property
     def period_display(self) -> str:
         return f"{self.year}年" if self.year else "方案期内"
+
+
+class PlanImportRun(models.Model):
+    """One import of a plan text uploaded in the portal, carried out by a background job."""
+
+    filename = models.CharField("文件名", max_length=200)
+    text = models.TextField("方案文本")
+    with_seed_indicators = models.BooleanField("同时导入内置指标", default=False)
+    status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="import_runs")
+    changes = models.JSONField("变更", default=list, blank=True)
+    error = models.TextField("错误", blank=True)
+    created_by = models.ForeignKey(User, verbose_name="提交人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "方案导入记录"
+        ordering = ["-created_at"]
+        indexes = [
+            # plan_import_run_claim and the stale-run scan look up pending runs only.
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="import_run_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.get_status_display()}）"
 
 
 def _plain(value: Decimal | None) -> str:

@@ -112,21 +112,38 @@ class ParsedPlan:
 
 def read_plan_file(path: Path) -> str:
     """The text of a plan file: UTF-8 ``.txt`` or Word ``.docx``."""
-    suffix = path.suffix.lower()
-    if suffix == ".docx":
-        import docx  # python-docx; only needed for Word files
+    return plan_text_from_bytes(path.name, path.read_bytes())
 
-        try:
-            document = docx.Document(str(path))
-        except Exception as exc:  # python-docx raises several unrelated types for a bad file
-            raise PlanTextError(f"无法读取 Word 文件：{exc}") from exc
-        return "\n".join(p.text for p in document.paragraphs)
-    if suffix in {".txt", ""}:
-        try:
-            return path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PlanTextError("文本文件不是 UTF-8 编码，请另存为 UTF-8 后再导入。") from exc
-    raise PlanTextError(f"不支持的文件类型 {suffix}：请上传 .txt（UTF-8）或 .docx 文件。")
+
+def plan_text_from_bytes(filename: str, content: bytes) -> str:
+    """Decode an uploaded plan. The type is checked by content, not only by the file name."""
+    suffix = Path(filename).suffix.lower()
+    is_zip = content[:4] == b"PK\x03\x04"
+    if suffix == ".docx":
+        if not is_zip:
+            raise PlanTextError("文件扩展名为 .docx，但内容不是 Word 文档。")
+        return _docx_text(content)
+    if suffix not in {".txt", ""}:
+        raise PlanTextError(f"不支持的文件类型 {suffix}：请上传 .txt（UTF-8）或 .docx 文件。")
+    if is_zip or b"\x00" in content:
+        raise PlanTextError("文件内容不是纯文本：如果是 Word 文档，请使用 .docx 扩展名。")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PlanTextError("文本文件不是 UTF-8 编码，请另存为 UTF-8 后再导入。") from None
+
+
+def _docx_text(content: bytes) -> str:
+    import io
+    import zipfile
+
+    import docx  # python-docx; only needed for Word files
+
+    try:
+        document = docx.Document(io.BytesIO(content))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise PlanTextError(f"无法读取 Word 文件：{exc}") from exc
+    return "\n".join(p.text for p in document.paragraphs)
 
 
 def split_clause(paragraph: str) -> tuple[str, str | None]:

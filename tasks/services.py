@@ -8,15 +8,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from tasks.choices import Comparator, UnitKind
+from tasks.choices import Comparator, ImportStatus, UnitKind
 from tasks.models import (
-    ActionPlan, Indicator, PlanTarget, Task, TaskAssignment, TaskGroup, Unit, UnitAlias, User,
+    ActionPlan,
+    Indicator,
+    PlanImportRun,
+    PlanTarget,
+    Task,
+    TaskAssignment,
+    TaskGroup,
+    Unit,
+    UnitAlias,
+    User,
 )
-from tasks.plan_text import ParsedPlan, PlanTextError, parse_plan
+from tasks.plan_text import ParsedPlan, PlanTextError, parse_plan, plan_text_from_bytes
 from tasks.unit_directory import Resolution, UnitDirectory
 
 
@@ -235,4 +245,51 @@ def _write_indicators(plan, tasks, indicators, user, changes) -> None:
             changes.append(f"更新指标「{row['name']}」")
 
 
-__all__ = ["PlanImportError", "PlanImportReport", "PlanTextError", "plan_import", "unit_directory_load"]
+
+
+def plan_import_run_create(
+    *, user: User, filename: str, content: bytes, with_seed_indicators: bool = False,
+) -> tuple[PlanImportRun, PlanImportReport]:
+    """Check an uploaded plan (size, type, text, units) and queue its import as a job.
+
+    Raises PlanTextError / PlanImportError with a message for the office and creates nothing
+    when the file would not import.
+    """
+    limit = settings.PLAN_UPLOAD_MAX_BYTES
+    if len(content) > limit:
+        raise PlanTextError(f"文件过大：{len(content) // 1024} KB，上限为 {limit // 1024} KB。")
+    text = plan_text_from_bytes(filename, content)
+    indicators = _seed_indicators() if with_seed_indicators else []
+    preview = plan_import(text=text, indicators=indicators, dry_run=True)
+    with transaction.atomic():
+        run = PlanImportRun.objects.create(
+            filename=filename[:200], text=text, with_seed_indicators=with_seed_indicators, created_by=user,
+        )
+        from tasks.jobs import plan_import_run_job  # jobs import services; queue after commit
+
+        transaction.on_commit(lambda: plan_import_run_job.delay(run.pk))
+    return run, preview
+
+
+def plan_import_run_execute(*, run_id: int) -> PlanImportRun | None:
+    """Carry out a queued import. Claims the run first so that it runs once, whoever asks."""
+    claimed = PlanImportRun.objects.filter(pk=run_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING
+    )
+    if claimed != 1:
+        return None
+    run = PlanImportRun.objects.select_related("created_by").get(pk=run_id)
+    indicators = _seed_indicators() if run.with_seed_indicators else []
+    try:
+        report = plan_import(text=run.text, indicators=indicators, user=run.created_by)
+    except (PlanImportError, PlanTextError) as exc:
+        run.status, run.error = ImportStatus.FAILED, str(exc)
+    else:
+        run.status, run.plan, run.changes = ImportStatus.SUCCEEDED, report.plan, report.changes
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "plan", "changes", "finished_at"])
+    return run
+
+
+def _seed_indicators() -> list[dict]:
+    return json.loads(Path(settings.SEED_INDICATORS_PATH).read_text(encoding="utf-8"))["indicators"]
