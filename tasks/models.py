@@ -348,6 +348,23 @@ class Indicator(models.Model):
         return f"{self.year}年" if self.year else "方案期内"
 
 
+class WorkingDayOverride(models.Model):
+    """An office-entered calendar day: a holiday or make-up working day (调休) the calendar
+    library does not know yet, or a correction of it. Wins over every other source."""
+
+    date = models.DateField("日期", unique=True)
+    is_working = models.BooleanField("是否工作日")
+    note = models.CharField("说明", max_length=100, blank=True, help_text="如：2027年春节、春节调休上班")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日调整"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_working else '休息'} {self.note}".strip()
+
+
 class PlanImportRun(models.Model):
     """One import of a plan text uploaded in the portal, carried out by a background job."""
 
