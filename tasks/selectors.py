@@ -34,13 +34,14 @@ def task_get(*, user: User, pk: int) -> Task:
 
 
 def plan_tree(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, list[Task]]]:
-    """Groups of a plan with the user's visible tasks, in document order (4 queries)."""
-    tasks = list(task_list(user=user).filter(plan=plan).prefetch_related("indicators"))
-    by_group: dict[int, list[Task]] = {}
-    for task in tasks:
-        by_group.setdefault(task.group_id, []).append(task)
-    groups = plan.groups.order_by("kind", "number")
-    return [(group, by_group.get(group.pk, [])) for group in groups if group.pk in by_group]
+    """Groups of a plan with the user's visible tasks, in document order (4 queries).
+
+    Groups come in the order of their tasks (主要任务, 保障措施, 工作要求), not by kind's name.
+    """
+    tree: dict[int, tuple[TaskGroup, list[Task]]] = {}
+    for task in task_list(user=user).filter(plan=plan).prefetch_related("indicators"):
+        tree.setdefault(task.group_id, (task.group, []))[1].append(task)
+    return list(tree.values())
 
 
 def unit_get(*, user: User, pk: int) -> Unit:

@@ -6,7 +6,11 @@ import pytest
 
 from tasks.models import WorkingDayOverride
 from tasks.workdays import (
-    add_working_days, is_working_day, nth_working_day_of_month, provisional_years, working_days_between,
+    add_working_days,
+    is_working_day,
+    nth_working_day_of_month,
+    provisional_years,
+    working_days_between,
 )
 
 pytestmark = pytest.mark.django_db
