@@ -1,0 +1,124 @@
+"""What the benchmark measures and how: requests through django.test.Client, timed in turns.
+
+The measured calls take turns (plan page, task API, floor, plan page, …) so that a burst of
+load on the machine falls on all of them alike and the ratios between them stay fair.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from collections.abc import Callable
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from reports.bench.figures import Timing
+from tasks.choices import AssignmentRole, Role
+from tasks.models import ActionPlan, Task, TaskAssignment, Unit, User
+
+TASK_API_URL = "/api/v1/tasks/"
+OFFICE_UNIT = "新区党工委组织部（营商办）"
+QUERY_SAMPLES = 3
+
+
+class EndpointUnavailable(Exception):
+    """The page or API route is missing or does not answer 200; the report says which."""
+
+
+def time_in_turns(calls: dict[str, Callable[[], object]], *, repeat: int, warmup: int) -> dict[str, Timing]:
+    """Run every call ``warmup`` times untimed, then ``repeat`` times timed, in turns.
+
+    The garbage collector is off while timing (as in ``timeit``): a collection would land on
+    whichever call happens to allocate at that moment.
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    timings = {name: Timing() for name in calls}
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            for name, call in calls.items():
+                started = time.perf_counter()
+                call()
+                timings[name].samples.append(time.perf_counter() - started)
+    finally:
+        gc.enable()
+    return timings
+
+
+def queries_per_call(call: Callable[[], object]) -> int:
+    """The most queries seen over a few calls (a count that varies shows up as the highest)."""
+    counts = []
+    for _ in range(QUERY_SAMPLES):
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        counts.append(len(captured.captured_queries))
+    return max(counts)
+
+
+def office_client() -> Client:
+    """A client signed in as an office user (sees every task), created on first use."""
+    user, _ = User.objects.get_or_create(
+        username="bench-office",
+        defaults={"full_name": "基准测试", "role": Role.OFFICE, "unit": Unit.objects.get(name=OFFICE_UNIT)},
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def get_ok(client: Client, url: str):
+    """Fetch ``url``; anything but a 200 makes the endpoint unavailable for this run. A view
+    that raises is reported the same way, with its exception, so that the other figures of
+    the run still reach the report."""
+    try:
+        response = client.get(url)
+    except Exception as exc:
+        raise EndpointUnavailable(f"{url} 出错：{type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise EndpointUnavailable(f"{url} 返回 {response.status_code}")
+    return response
+
+
+def timed_get(client: Client, url: str) -> Callable[[], object]:
+    """A call for timing, after one checked request."""
+    get_ok(client, url)
+    return lambda: client.get(url)
+
+
+def plan_browser_url(plan: ActionPlan) -> str:
+    try:
+        return reverse("plan-detail", args=[plan.pk])
+    except NoReverseMatch as exc:
+        raise EndpointUnavailable("URL 名称 plan-detail 不存在") from exc
+
+
+def task_api_first_page_ids(client: Client) -> list[int]:
+    """Ids of the rows on the task API's first page, in its order."""
+    return [row["id"] for row in get_ok(client, TASK_API_URL).json()["results"]]
+
+
+# The task API's fields, read straight from the tables: the least any implementation must do.
+FLOOR_TASK_FIELDS = (
+    "id", "code", "number", "title", "text", "group__kind", "group_id", "group__title", "plan_id",
+    "time_node",
+)
+
+
+def task_rows_floor(ids: list[int]) -> str:
+    """The same rows as the API page, as JSON, with two ``.values()`` queries and no framework:
+    no request, session, pagination count or serializer."""
+    rows = {row["id"]: row for row in Task.objects.filter(pk__in=ids).values(*FLOOR_TASK_FIELDS)}
+    for row in rows.values():
+        row["lead_units"], row["supporting_units"] = [], []
+    assignments = TaskAssignment.objects.filter(task_id__in=ids).order_by("task_id", "sort_order")
+    for a in assignments.values("task_id", "role", "unit__name"):
+        key = "lead_units" if a["role"] == AssignmentRole.LEAD else "supporting_units"
+        rows[a["task_id"]][key].append(a["unit__name"])
+    return json.dumps([rows[pk] for pk in ids], ensure_ascii=False)

@@ -1,0 +1,151 @@
+"""The benchmark's table: figures per scale, the goals and a ✓/✗ for each, as text, Markdown
+and JSON. Pure functions of the measured figures: no database, no Django set-up needed."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+
+from reports.bench.figures import Measured, ScaleRun
+
+PLAN_BROWSER = "plan_browser"
+TASK_API = "task_api"
+TASK_API_FLOOR = "task_api_floor"
+LABELS = {PLAN_BROWSER: "方案浏览页", TASK_API: "任务 API 列表", TASK_API_FLOOR: "下限 values()+JSON"}
+
+MAX_QUERIES = 10
+SCALE_RATIO_GOAL = 1.5
+FLOOR_RATIO_GOAL = 3.5
+PASS, FAIL = "✓", "✗"
+
+
+@dataclass
+class Row:
+    label: str
+    values: list[str]
+    goal: str = ""
+    verdict: str = ""
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def _fmt(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return str(value) if isinstance(value, int) else f"{value:.{digits}f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return FAIL if not ok else PASS
+
+
+def scale_ratios(runs: list[ScaleRun], key: str) -> list[float | None]:
+    """Median time at each scale divided by the median at the first (smallest) scale."""
+    base = runs[0].median_ms(key)
+    return [_ratio(run.median_ms(key), base) for run in runs]
+
+
+def floor_ratios(runs: list[ScaleRun]) -> list[float | None]:
+    return [_ratio(run.median_ms(TASK_API), run.median_ms(TASK_API_FLOOR)) for run in runs]
+
+
+def queries_ok(runs: list[ScaleRun], key: str) -> bool:
+    """At most MAX_QUERIES per request, and the same number at every scale."""
+    counts = [run.results[key].queries if key in run.results else None for run in runs]
+    return None not in counts and len(set(counts)) == 1 and counts[0] <= MAX_QUERIES
+
+
+def _endpoint_rows(runs: list[ScaleRun], key: str) -> list[Row]:
+    label = LABELS[key]
+    measured = [run.results.get(key, Measured(error="未测量")) for run in runs]
+    rows = []
+    if key != TASK_API_FLOOR:
+        rows.append(Row(f"{label} 查询数/请求", [_fmt(m.queries) for m in measured],
+                        f"≤{MAX_QUERIES}，各规模相同", _verdict(queries_ok(runs, key))))
+    rows += [
+        Row(f"{label} 中位数 ms", [_fmt(m.timing and m.timing.median_ms) for m in measured]),
+        Row(f"{label} p90 ms", [_fmt(m.timing and m.timing.p90_ms) for m in measured]),
+    ]
+    if key != TASK_API_FLOOR:
+        ratios = scale_ratios(runs, key)
+        rows.append(Row(f"{label} 时间比 ÷{runs[0].scale}×", [_fmt(r, 2) for r in ratios],
+                        f"{runs[-1].scale}× ≤{SCALE_RATIO_GOAL}",
+                        _verdict(ratios[-1] is not None and ratios[-1] <= SCALE_RATIO_GOAL)))
+    return rows
+
+
+def table_rows(runs: list[ScaleRun]) -> list[Row]:
+    rows = [
+        Row("数据 任务数", [_fmt(run.counts["tasks"]) for run in runs]),
+        Row("数据 单位数", [_fmt(run.counts["units"]) for run in runs]),
+        Row("数据 任务分工数", [_fmt(run.counts["assignments"]) for run in runs]),
+        Row("数据 历史记录行数", [_fmt(run.counts["history"]) for run in runs]),
+        Row("数据 生成耗时 s", [_fmt(run.growth_seconds) for run in runs]),
+        Row("机器负载（1 分钟）", [_fmt(run.load_average, 2) for run in runs]),
+    ]
+    for key in (PLAN_BROWSER, TASK_API, TASK_API_FLOOR):
+        rows += _endpoint_rows(runs, key)
+    ratios = floor_ratios(runs)
+    rows.append(Row("任务 API ÷ 下限", [_fmt(r, 2) for r in ratios], f"每个规模 ≤{FLOOR_RATIO_GOAL}",
+                    _verdict(all(r is not None and r <= FLOOR_RATIO_GOAL for r in ratios))))
+    return rows
+
+
+def errors(runs: list[ScaleRun]) -> list[str]:
+    return [f"{run.scale}× {LABELS[key]}：{m.error}"
+            for run in runs for key, m in run.results.items() if m.error]
+
+
+def _width(text: str) -> int:
+    """Columns taken in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
+
+
+def _grid(runs: list[ScaleRun], rows: list[Row]) -> list[list[str]]:
+    header = ["指标", *(f"{run.scale}×" for run in runs), "目标", "结果"]
+    return [header, *([row.label, *row.values, row.goal, row.verdict] for row in rows)]
+
+
+def render_text(title: str, notes: list[str], runs: list[ScaleRun], rows: list[Row]) -> str:
+    grid = _grid(runs, rows)
+    widths = [max(_width(line[i]) for line in grid) for i in range(len(grid[0]))]
+    numeric = set(range(1, len(runs) + 1))
+    lines = ["  ".join(_pad(cell, widths[i], i in numeric) for i, cell in enumerate(line)).rstrip()
+             for line in grid]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join([title, *notes, "", *lines, *("! " + e for e in errors(runs))]) + "\n"
+
+
+def render_markdown(title: str, notes: list[str], runs: list[ScaleRun], rows: list[Row]) -> str:
+    grid = _grid(runs, rows)
+    align = ["---", *("---:" for _ in runs), "---", ":---:"]
+    lines = [f"| {' | '.join(line)} |" for line in [grid[0], align, *grid[1:]]]
+    problems = [f"- {e}" for e in errors(runs)]
+    return "\n".join([f"# {title}", "", *(f"- {n}" for n in notes), "", *lines, "", *problems]).rstrip() + "\n"
+
+
+def render_json(meta: dict, runs: list[ScaleRun], rows: list[Row]) -> str:
+    def measured(m: Measured) -> dict:
+        timing = m.timing
+        return {"queries": m.queries, "error": m.error or None,
+                "median_ms": timing and timing.median_ms, "p90_ms": timing and timing.p90_ms,
+                "samples_ms": timing and [s * 1000 for s in timing.samples]}
+
+    data = {
+        "meta": meta,
+        "goals": {"max_queries": MAX_QUERIES, "scale_ratio": SCALE_RATIO_GOAL, "floor_ratio": FLOOR_RATIO_GOAL},
+        "scales": [{"scale": run.scale, "counts": run.counts, "growth_seconds": run.growth_seconds,
+                    "load_average": run.load_average, "results": {k: measured(m) for k, m in run.results.items()}} for run in runs],
+        "ratios": {"plan_browser_scale": scale_ratios(runs, PLAN_BROWSER),
+                   "task_api_scale": scale_ratios(runs, TASK_API), "task_api_floor": floor_ratios(runs)},
+        "table": [{"label": r.label, "values": r.values, "goal": r.goal, "verdict": r.verdict} for r in rows],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,71 @@
+"""Scale by scale: grow the data, refresh the planner's statistics, measure both endpoints.
+
+Needs Django set up on the benchmark database (see harness.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from django.db import connection
+
+from reports.bench.figures import Measured, ScaleRun
+from reports.bench.measure import (
+    TASK_API_URL,
+    EndpointUnavailable,
+    office_client,
+    plan_browser_url,
+    queries_per_call,
+    task_api_first_page_ids,
+    task_rows_floor,
+    time_in_turns,
+    timed_get,
+)
+from reports.bench.report import PLAN_BROWSER, TASK_API, TASK_API_FLOOR
+from reports.bench.synthetic import synthetic_counts, synthetic_grow
+from tasks.models import ActionPlan
+
+
+def scales_run(*, scales: list[int], repeat: int, warmup: int) -> list[ScaleRun]:
+    runs = []
+    for scale in scales:
+        started = time.perf_counter()
+        growth = synthetic_grow(scale=scale)
+        run = ScaleRun(scale=scale, counts=synthetic_counts(), growth_seconds=time.perf_counter() - started)
+        _statistics_refresh()
+        run.load_average = os.getloadavg()[0]
+        run.results = scale_measure(plan=growth.seed_plan, repeat=repeat, warmup=warmup)
+        runs.append(run)
+        print(f"{scale}×：{run.counts['tasks']} 项任务，生成 {run.growth_seconds:.1f} s，已测量", file=sys.stderr)
+    return runs
+
+
+def _statistics_refresh() -> None:
+    """Bulk inserts leave the planner's statistics stale until autovacuum passes by; a real
+    database of that size would have them, so refresh them before measuring."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def scale_measure(*, plan: ActionPlan, repeat: int, warmup: int) -> dict[str, Measured]:
+    """Both endpoints and the floor, timed in turns; an unavailable one is reported, not timed."""
+    client = office_client()
+    results: dict[str, Measured] = {}
+    calls = {}
+    try:
+        calls[PLAN_BROWSER] = timed_get(client, plan_browser_url(plan))
+    except EndpointUnavailable as exc:
+        results[PLAN_BROWSER] = Measured(error=str(exc))
+    try:
+        ids = task_api_first_page_ids(client)
+        calls[TASK_API] = timed_get(client, TASK_API_URL)
+        calls[TASK_API_FLOOR] = lambda: task_rows_floor(ids)
+    except EndpointUnavailable as exc:
+        results[TASK_API] = Measured(error=str(exc))
+        results[TASK_API_FLOOR] = Measured(error="没有任务 API 可比较")
+    timings = time_in_turns(calls, repeat=repeat, warmup=warmup)
+    for name, call in calls.items():
+        results[name] = Measured(queries=queries_per_call(call), timing=timings[name])
+    return results
