@@ -1,4 +1,23 @@
+"""Pages of the tasks domain. The URL names are a contract: other apps and templates use them."""
+
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-urlpatterns: list = [
+from tasks import views
+from tasks.forms import LoginForm
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("plans/", views.plan_list, name="plan-list"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("tasks/", views.task_list, name="task-list"),
+    path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
+    path("units/", views.unit_list, name="unit-list"),
+    path("units/<int:pk>/", views.unit_detail, name="unit-detail"),
 ]

@@ -1,0 +1,168 @@
+"""管理后台 for the tasks domain. Models with history use SimpleHistoryAdmin, so every change
+made here is kept with its author (the history pages show who changed what, and when)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from tasks.models import (
+    ActionPlan,
+    Indicator,
+    PlanImportRun,
+    PlanTarget,
+    Task,
+    TaskAssignment,
+    TaskGroup,
+    Unit,
+    UnitAlias,
+    User,
+    WorkingDayOverride,
+)
+
+
+class UnitAliasInline(admin.TabularInline):
+    model = UnitAlias
+    extra = 0
+
+
+@admin.register(Unit)
+class UnitAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "short_name", "kind", "parent", "sort_order", "is_active"]
+    list_filter = ["kind", "is_active"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "short_name", "aliases__alias"]
+    autocomplete_fields = ["parent", "members"]
+    inlines = [UnitAliasInline]
+
+
+@admin.register(UnitAlias)
+class UnitAliasAdmin(admin.ModelAdmin):
+    list_display = ["alias", "unit", "note"]
+    list_filter = ["unit__kind"]
+    list_select_related = ["unit"]
+    search_fields = ["alias", "unit__name"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "full_name", "unit", "role", "is_active", "is_staff", "last_login"]
+    list_filter = ["role", "is_active", "is_staff", "unit__kind"]
+    list_select_related = ["unit"]
+    search_fields = ["username", "full_name", "unit__name", "email"]
+    autocomplete_fields = ["unit"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("单位与角色", {"fields": ["full_name", "unit", "role"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        ("单位与角色", {"classes": ["wide"], "fields": ["full_name", "unit", "role"]}),
+    ]
+
+
+class PlanTargetInline(admin.TabularInline):
+    model = PlanTarget
+    extra = 0
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "start_year", "end_year", "imported_at"]
+    search_fields = ["title"]
+    readonly_fields = ["source_sha256", "imported_at"]
+    inlines = [PlanTargetInline]
+    fieldsets = [
+        (None, {"fields": ["title", "start_year", "end_year", "preamble", "closing_text"]}),
+        ("原文", {"classes": ["collapse"], "fields": ["source_text", "source_sha256", "imported_at"]}),
+    ]
+
+
+@admin.register(PlanTarget)
+class PlanTargetAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "plan", "year"]
+    list_filter = ["plan", "year"]
+    list_select_related = ["plan"]
+    search_fields = ["text"]
+
+
+@admin.register(TaskGroup)
+class TaskGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["numeral", "title", "kind", "number", "plan"]
+    list_display_links = ["title"]
+    list_filter = ["plan", "kind"]
+    list_select_related = ["plan"]
+    search_fields = ["title"]
+
+    @admin.display(description="序号")
+    def numeral(self, group: TaskGroup) -> str:
+        return group.numeral
+
+
+class TaskAssignmentInline(admin.TabularInline):
+    model = TaskAssignment
+    extra = 0
+    autocomplete_fields = ["unit"]
+    fields = ["role", "unit", "source_name", "sort_order"]
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "group", "plan", "is_active"]
+    list_display_links = ["code", "title"]
+    list_filter = ["plan", "group__kind", "is_active", "group"]
+    list_select_related = ["group", "plan"]
+    search_fields = ["code", "title", "text"]
+    autocomplete_fields = ["group"]
+    inlines = [TaskAssignmentInline]
+
+
+@admin.register(TaskAssignment)
+class TaskAssignmentAdmin(SimpleHistoryAdmin):
+    list_display = ["task", "role", "unit", "source_name"]
+    list_filter = ["role", "unit__kind", "task__plan"]
+    list_select_related = ["task", "unit"]
+    search_fields = ["task__code", "task__title", "unit__name", "source_name"]
+    autocomplete_fields = ["task", "unit"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "task", "period", "target", "plan"]
+    list_filter = ["plan", "year", "comparator"]
+    list_select_related = ["task", "plan"]
+    search_fields = ["name", "key", "source_excerpt", "task__code", "task__title"]
+    autocomplete_fields = ["task"]
+
+    @admin.display(description="期限", ordering="year")
+    def period(self, indicator: Indicator) -> str:
+        return indicator.period_display
+
+    @admin.display(description="目标")
+    def target(self, indicator: Indicator) -> str:
+        return indicator.target_display
+
+
+@admin.register(WorkingDayOverride)
+class WorkingDayOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "is_working", "note"]
+    list_filter = ["is_working"]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+
+
+@admin.register(PlanImportRun)
+class PlanImportRunAdmin(admin.ModelAdmin):
+    """Import runs are written by the import job; the admin only shows them."""
+
+    list_display = ["filename", "status", "plan", "created_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["plan", "created_by"]
+    search_fields = ["filename"]
+    exclude = ["text"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,169 @@
+"""Pages of the tasks domain: home, plan browser, task search, task page, unit directory.
+
+Each view parses the request, calls a selector (which applies ``visible_to``) and renders.
+What the user may not see is a 404, never a 403 that would confirm it exists.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from tasks import selectors
+from tasks.choices import AssignmentRole, GroupKind, UnitKind
+from tasks.filters import TaskFilter
+from tasks.models import ActionPlan, Task, TaskGroup, Unit
+
+TASKS_PER_PAGE = 50
+
+
+def _page(request, template: str, context: dict, **kwargs):
+    """Render with the role choices, whose labels and badge classes the templates show."""
+    return render(request, template, {"roles": AssignmentRole, **context}, **kwargs)
+
+
+def _is_htmx_fragment(request) -> bool:
+    """An htmx swap wants the fragment; a history restore (cache miss) wants the whole page."""
+    headers = request.headers
+    return headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+
+
+@login_required
+def home(request):
+    """首页: the user's unit's tasks (牵头 / 配合); the plan summary for those who see everything."""
+    user = request.user
+    plan = selectors.plan_current(user=user)
+    summary = _group_summary(user=user, plan=plan) if plan and user.sees_everything else []
+    context = {
+        "plan": plan,
+        "mine": selectors.my_tasks(user=user),
+        "self_ids": user.scope_unit_ids(),
+        "summary": summary,
+        "summary_total": sum(count for _, count in summary),
+    }
+    return _page(request, "tasks/home.html", context)
+
+
+@login_required
+def plan_list(request):
+    return _page(request, "tasks/plan_list.html", {"plans": selectors.plan_list(user=request.user)})
+
+
+@login_required
+def plan_detail(request, pk: int):
+    """行动方案: targets, plan-level indicators, then groups → tasks, with a chart of the counts."""
+    user = request.user
+    plan = selectors.plan_get(user=user, pk=pk)
+    tree = selectors.plan_tree(user=user, plan=plan)
+    context = {
+        "plan": plan,
+        "targets": plan.targets.all(),
+        "indicators": selectors.indicator_list(user=user).filter(plan=plan, task__isnull=True),
+        "tree": tree,
+        "task_count": sum(len(tasks) for _, tasks in tree),
+        "self_ids": user.scope_unit_ids(),
+        "chart": _group_chart_data(tree),
+    }
+    return _page(request, "tasks/plan_detail.html", context)
+
+
+@login_required
+def task_list(request):
+    """任务检索: TaskFilter over the visible tasks; htmx swaps only the results."""
+    filterset = _task_filter(request)
+    page = Paginator(filterset.qs, TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "self_ids": request.user.scope_unit_ids()}
+    if _is_htmx_fragment(request):
+        response = _page(request, "tasks/_task_results.html", context)
+    else:
+        response = _page(request, "tasks/task_list.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def task_detail(request, pk: int):
+    task = selectors.task_get(user=request.user, pk=pk)
+    assignments = list(task.assignments.all())  # prefetched with their units
+    context = {
+        "task": task,
+        "leads": [a for a in assignments if a.role == AssignmentRole.LEAD],
+        "supports": [a for a in assignments if a.role == AssignmentRole.SUPPORTING],
+        "indicators": task.indicators.all(),
+    }
+    return _page(request, "tasks/task_detail.html", context)
+
+
+@login_required
+def unit_list(request):
+    return _page(request, "tasks/unit_list.html", {"sections": _unit_directory(user=request.user)})
+
+
+@login_required
+def unit_detail(request, pk: int):
+    """单位: its tasks by role (its offices' included), its offices, parent, aliases, members."""
+    unit = selectors.unit_get(user=request.user, pk=pk)
+    children = list(unit.children.all())
+    context = {
+        "unit": unit,
+        "children": children,
+        "aliases": unit.aliases.all(),
+        "members": unit.members.all(),
+        "by_role": selectors.unit_tasks_by_role(user=request.user, unit=unit),
+        "self_ids": [unit.pk, *(child.pk for child in children)],
+    }
+    return _page(request, "tasks/unit_detail.html", context)
+
+
+# View-specific helpers: presentation of what the selectors return.
+
+
+def _document_order(group: TaskGroup) -> tuple[int, int]:
+    """主要任务, then 保障措施, then 工作要求, as the document reads (not alphabetical by kind)."""
+    return GroupKind.values.index(group.kind), group.number
+
+
+def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:
+    """Tasks per group for the bar chart (static/js/plan-chart.js), read via json_script."""
+    return {
+        "labels": [f"{group.numeral}{group.title}" for group, _ in tree],
+        "counts": [len(tasks) for _, tasks in tree],
+        "anchors": [f"group-{group.pk}" for group, _ in tree],
+    }
+
+
+def _group_summary(*, user, plan: ActionPlan) -> list[tuple[TaskGroup, int]]:
+    """Groups of the plan with their number of visible active tasks (2 queries)."""
+    counts = dict(
+        selectors.task_list(user=user).filter(plan=plan).prefetch_related(None)
+        .order_by().values_list("group_id").annotate(n=Count("id"))
+    )
+    rows = [(group, counts[group.pk]) for group in plan.groups.all() if group.pk in counts]
+    return sorted(rows, key=lambda row: _document_order(row[0]))
+
+
+def _task_filter(request) -> TaskFilter:
+    """TaskFilter on the visible tasks, its selects labelled for the page: 「全部」 and numerals."""
+    filterset = TaskFilter(request.GET or None, queryset=selectors.task_list(user=request.user),
+                           request=request)
+    for name in ("plan", "group", "unit", "role", "kind"):
+        # Read when the form field is built, i.e. on the first access to filterset.form.
+        filterset.filters[name].extra["empty_label"] = "全部"
+    filterset.form.fields["group"].label_from_instance = lambda group: f"{group.numeral}{group.title}"
+    return filterset
+
+
+def _unit_directory(*, user) -> list[tuple[str, list[Unit]]]:
+    """单位目录: active units grouped by kind, in directory order (3 queries).
+
+    No selector lists units yet; this reads through ``Unit.objects.visible_to`` like one would.
+    """
+    units = list(
+        Unit.objects.visible_to(user).filter(is_active=True)
+        .select_related("parent").prefetch_related("aliases", "members")
+    )
+    sections = [(label, [u for u in units if u.kind == kind]) for kind, label in UnitKind.choices]
+    return [(label, members) for label, members in sections if members]
