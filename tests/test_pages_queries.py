@@ -1,0 +1,135 @@
+"""Query budgets of the pages: fixed, whatever the number of tasks shown.
+
+Each budget names its queries, in the order they run. A signed-in request through the test
+client always costs two before the view runs: the session row and the user row. The layout
+shows the user's unit in the top bar (``user.unit``: one query, unless a view loaded it first).
+"""
+
+import pytest
+from django.urls import reverse
+
+from tasks.models import Task
+
+
+@pytest.fixture
+def as_office(client, office):
+    client.force_login(office)
+    return client
+
+
+def ok(response):
+    assert response.status_code == 200, response.content[:300]
+    return response
+
+
+# --- plan browser ----------------------------------------------------------------------------
+
+# session, user, plan, tasks + group + plan (one join), assignments + units, task indicators,
+# the offices inside the user's unit (highlighting; the visibility check for unit users),
+# user.unit (top bar), yearly targets, plan-level indicators
+PLAN_DETAIL_QUERIES = 10
+
+
+def test_plan_detail_office(as_office, plan, django_assert_num_queries):
+    with django_assert_num_queries(PLAN_DETAIL_QUERIES):
+        response = ok(as_office.get(reverse("plan-detail", args=[plan.pk])))
+    assert response.context["task_count"] == 57
+
+
+def test_plan_detail_unit_user(client, lead_user, plan, django_assert_num_queries):
+    client.force_login(lead_user)
+    with django_assert_num_queries(PLAN_DETAIL_QUERIES):
+        response = ok(client.get(reverse("plan-detail", args=[plan.pk])))
+    assert response.context["task_count"] == 18
+
+
+def test_plan_detail_does_not_depend_on_the_number_of_tasks(as_office, plan, django_assert_num_queries):
+    Task.objects.filter(plan=plan).exclude(code="1.1").update(is_active=False)
+    with django_assert_num_queries(PLAN_DETAIL_QUERIES):
+        response = ok(as_office.get(reverse("plan-detail", args=[plan.pk])))
+    assert response.context["task_count"] == 1
+
+
+# --- task search -----------------------------------------------------------------------------
+
+# session, user, count (paginator), the offices inside the user's unit, user.unit (top bar),
+# the filter form's choices: plans, groups + plan, units; the page of tasks + group + plan
+# (one join), assignments + units
+TASK_LIST_QUERIES = 10
+
+
+@pytest.mark.parametrize(("params", "shown"), [({}, 50), ({"q": "绿色通道"}, 1), ({"kind": "safeguard"}, 6)])
+def test_task_list_office(as_office, django_assert_num_queries, params, shown):
+    with django_assert_num_queries(TASK_LIST_QUERIES):
+        response = ok(as_office.get(reverse("task-list"), params))
+    assert len(response.context["page"].object_list) == shown
+
+
+@pytest.mark.parametrize(("params", "shown"), [({}, 18), ({"q": "绿色通道"}, 1)])
+def test_task_list_unit_user(client, lead_user, django_assert_num_queries, params, shown):
+    # The same ten; the scope query runs first, for the visibility check.
+    client.force_login(lead_user)
+    with django_assert_num_queries(TASK_LIST_QUERIES):
+        response = ok(client.get(reverse("task-list"), params))
+    assert len(response.context["page"].object_list) == shown
+
+
+def test_task_list_filtered_by_group_adds_the_choice_check(as_office, task_1_1, django_assert_num_queries):
+    # The ten above + the lookup that validates the chosen group.
+    with django_assert_num_queries(TASK_LIST_QUERIES + 1):
+        response = ok(as_office.get(reverse("task-list"), {"group": task_1_1.group_id}))
+    assert len(response.context["page"].object_list) == 4
+
+
+def test_task_list_htmx_fragment(as_office, django_assert_num_queries):
+    # The fragment has no form and no top bar: session, user, count, the offices inside the
+    # user's unit, tasks + group + plan, assignments + units.
+    with django_assert_num_queries(6):
+        ok(as_office.get(reverse("task-list"), headers={"HX-Request": "true"}))
+
+
+# --- home ------------------------------------------------------------------------------------
+
+# session, user, current plan, user.unit, the offices inside the unit (by role), the offices
+# inside the user's unit (visibility scope), the unit's tasks + group + plan, assignments + units
+HOME_UNIT_USER_QUERIES = 8
+
+
+@pytest.mark.parametrize(("persona", "count"), [("lead_user", 18), ("outsider", 1)], indirect=["persona"])
+def test_home_unit_user(client, persona, count, django_assert_num_queries):
+    client.force_login(persona)
+    with django_assert_num_queries(HOME_UNIT_USER_QUERIES):
+        mine = ok(client.get(reverse("home"))).context["mine"]
+    assert sum(len(tasks) for tasks in mine.values()) == count
+
+
+def test_home_does_not_depend_on_the_number_of_tasks(client, lead_user, plan, django_assert_num_queries):
+    Task.objects.filter(plan=plan).exclude(code="1.1").update(is_active=False)
+    client.force_login(lead_user)
+    with django_assert_num_queries(HOME_UNIT_USER_QUERIES):
+        mine = ok(client.get(reverse("home"))).context["mine"]
+    assert sum(len(tasks) for tasks in mine.values()) == 1
+
+
+def test_home_office(as_office, django_assert_num_queries):
+    # session, user, current plan, tasks per group (one GROUP BY), the plan's groups,
+    # user.unit, the offices inside the unit (by role), the unit's tasks + group + plan,
+    # assignments + units, the offices inside the user's unit (highlighting)
+    with django_assert_num_queries(10):
+        response = ok(as_office.get(reverse("home")))
+    assert response.context["summary_total"] == 57
+
+
+# --- task, unit pages --------------------------------------------------------------------------
+
+
+def test_task_detail(as_office, task_1_1, django_assert_num_queries):
+    # session, user, task + group + plan, assignments + units, indicators, user.unit (top bar)
+    with django_assert_num_queries(6):
+        ok(as_office.get(reverse("task-detail", args=[task_1_1.pk])))
+
+
+def test_unit_list(as_office, django_assert_num_queries):
+    # session, user, units + parent, aliases, members, user.unit (top bar)
+    with django_assert_num_queries(6):
+        ok(as_office.get(reverse("unit-list")))
