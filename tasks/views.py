@@ -149,10 +149,13 @@ def _task_filter(request) -> TaskFilter:
     """TaskFilter on the visible tasks, its selects labelled for the page: 「全部」 and numerals."""
     filterset = TaskFilter(request.GET or None, queryset=selectors.task_list(user=request.user),
                            request=request)
+    fields = filterset.form.fields
+    fields["group"].label_from_instance = lambda group: f"{group.numeral}{group.title}"
     for name in ("plan", "group", "unit", "role", "kind"):
-        # Read when the form field is built, i.e. on the first access to filterset.form.
-        filterset.filters[name].extra["empty_label"] = "全部"
-    filterset.form.fields["group"].label_from_instance = lambda group: f"{group.numeral}{group.title}"
+        fields[name].empty_label = "全部"
+        # A copied widget may still list the choices of the field it was copied from (the
+        # filter's cached field); bind it to this form's field so the labels above show.
+        fields[name].widget.choices = fields[name].choices
     return filterset
 
 

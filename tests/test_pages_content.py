@@ -150,6 +150,18 @@ def test_filter_form_offers_chinese_choices(as_office):
     assert ">（三）进一步深化商事制度改革</option>" in html
 
 
+def test_filter_form_keeps_the_chosen_values(as_office, plan):
+    group = TaskGroup.objects.get(plan=plan, kind=GroupKind.MAIN, number=3)
+    shenpi = unit("新区行政审批与政务服务局")
+    params = {"group": group.pk, "kind": "main", "unit": shenpi.pk, "role": "lead", "q": "改革"}
+    html = as_office.get(reverse("task-list"), params).content.decode()
+    assert f'<option value="{group.pk}" selected>（三）进一步深化商事制度改革</option>' in html
+    assert '<option value="main" selected>主要任务</option>' in html
+    assert f'<option value="{shenpi.pk}" selected>新区行政审批与政务服务局</option>' in html
+    assert '<option value="lead" selected>牵头单位</option>' in html
+    assert 'value="改革"' in html
+
+
 def test_htmx_request_gets_only_the_results(as_office):
     full = as_office.get(reverse("task-list"), {"q": "绿色通道"})
     fragment = as_office.get(reverse("task-list"), {"q": "绿色通道"}, headers={"HX-Request": "true"})
@@ -312,3 +324,22 @@ def test_logout_requires_post_and_a_csrf_token(lead_user):
     response = client.post(reverse("logout"), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_filter_labels_survive_fields_built_before_the_page(as_office):
+    # Whoever touches TaskFilter's class-level filters first (the OpenAPI schema generator
+    # does) makes django-filter build and cache their form fields; the page's labels must not
+    # depend on coming first.
+    from tasks.filters import TaskFilter
+
+    filters = [TaskFilter.base_filters[name] for name in ("plan", "group", "unit", "role", "kind")]
+    try:
+        for base_filter in filters:
+            assert base_filter.field is not None  # builds and caches the field
+        html = as_office.get(reverse("task-list")).content.decode()
+    finally:
+        for base_filter in filters:
+            base_filter.__dict__.pop("_field", None)
+    assert "---------" not in html
+    assert '<option value="" selected>全部</option>' in html
+    assert ">（三）进一步深化商事制度改革</option>" in html
