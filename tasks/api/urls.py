@@ -1,4 +1,16 @@
-from django.urls import path
+"""/api/v1/: the read-only API of the tasks domain."""
 
-urlpatterns: list = [
-]
+from rest_framework.routers import DefaultRouter
+
+from tasks.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("groups", views.GroupViewSet, basename="group")
+router.register("tasks", views.TaskViewSet, basename="task")
+router.register("indicators", views.IndicatorViewSet, basename="indicator")
+
+urlpatterns = router.urls

@@ -1,0 +1,117 @@
+"""Output serializers of the tasks API: they shape rows for JSON and decide nothing.
+
+Every related value they read (group, units, aliases, targets, indicators) must be loaded by
+the view's queryset; the comments name the prefetch each field relies on.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from tasks.models import ActionPlan, Indicator, PlanTarget, Task, TaskGroup, Unit
+
+
+@extend_schema_serializer(component_name="Unit")
+class UnitOutputSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True, help_text="类型名称")
+    # Needs prefetch_related("aliases").
+    aliases = serializers.SlugRelatedField(slug_field="alias", many=True, read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "short_name", "kind", "kind_display", "parent", "aliases"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="PlanTarget")
+class PlanTargetOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanTarget
+        fields = ["year", "text"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="Plan")
+class PlanOutputSerializer(serializers.ModelSerializer):
+    # Needs prefetch_related("targets").
+    targets = PlanTargetOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ActionPlan
+        fields = ["id", "title", "start_year", "end_year", "targets"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="Group")
+class GroupOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskGroup
+        fields = ["id", "plan", "kind", "number", "title"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="Task")
+class TaskOutputSerializer(serializers.ModelSerializer):
+    # Needs select_related("group") and the assignments prefetched with their units
+    # (TaskQuerySet.with_units()); otherwise every row costs queries.
+    kind = serializers.CharField(source="group.kind", read_only=True, help_text="任务组类别，同任务组的 kind")
+    group_title = serializers.CharField(source="group.title", read_only=True, help_text="任务组名称")
+    lead_units = serializers.SerializerMethodField(help_text="牵头单位全称，按原文顺序")
+    supporting_units = serializers.SerializerMethodField(help_text="配合单位全称，按原文顺序")
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "code", "number", "title", "text", "kind", "group", "group_title", "plan",
+            "time_node", "lead_units", "supporting_units",
+        ]
+        read_only_fields = fields
+
+    def get_lead_units(self, task: Task) -> list[str]:
+        return [unit.name for unit in task.lead_units]
+
+    def get_supporting_units(self, task: Task) -> list[str]:
+        return [unit.name for unit in task.supporting_units]
+
+
+# An indicator inside a task: the task itself is the parent object.
+@extend_schema_serializer(component_name="TaskIndicator")
+class TaskIndicatorOutputSerializer(serializers.ModelSerializer):
+    target_display = serializers.CharField(read_only=True, help_text="目标，如「≤ 90 个工作日」")
+
+    class Meta:
+        model = Indicator
+        fields = ["id", "key", "name", "year", "target_display"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="TaskDetail")
+class TaskDetailOutputSerializer(TaskOutputSerializer):
+    # Needs prefetch_related("indicators") on top of the list's loading.
+    indicators = TaskIndicatorOutputSerializer(many=True, read_only=True)
+
+    class Meta(TaskOutputSerializer.Meta):
+        fields = [*TaskOutputSerializer.Meta.fields, "indicators"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="Indicator")
+class IndicatorOutputSerializer(serializers.ModelSerializer):
+    # Needs select_related("task"); null for plan-level indicators (工作目标).
+    task_code = serializers.CharField(
+        source="task.code", read_only=True, allow_null=True, help_text="任务编号；方案级指标为 null",
+    )
+    comparator_display = serializers.CharField(
+        source="get_comparator_display", read_only=True, help_text="比较方式符号",
+    )
+    target_display = serializers.CharField(read_only=True, help_text="目标，如「≤ 90 个工作日」")
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id", "key", "plan", "task", "task_code", "name", "year", "comparator",
+            "comparator_display", "target_value", "target_max", "unit_of_measure",
+            "target_display", "source_excerpt",
+        ]
+        read_only_fields = fields
