@@ -317,6 +317,7 @@ def test_logout_requires_post_and_a_csrf_token(lead_user):
     assert client.get(reverse("logout")).status_code == 405
     refused = client.post(reverse("logout"))
     assert refused.status_code == 403
+    assert "页面已过期" in refused.content.decode()  # templates/403_csrf.html
     assert client.get(reverse("home")).status_code == 200  # still signed in
 
     client.get(reverse("home"))  # sets the CSRF cookie, as the page with the logout form does

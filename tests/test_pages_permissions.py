@@ -78,6 +78,11 @@ def codes(tasks) -> list[str]:
 def test_outsider_does_not_see_1_1(client, outsider, plan, task_1_1):
     client.force_login(outsider)
 
+    refused = client.get(reverse("task-detail", args=[task_1_1.pk]))
+    assert refused.status_code == 404
+    assert "页面不存在或无权查看" in refused.content.decode()  # templates/404.html, in Chinese
+    assert task_1_1.title not in refused.content.decode()
+
     listed = client.get(reverse("task-list"))
     assert codes(listed.context["page"].object_list) == ["保障5"]
     assert task_1_1.title not in listed.content.decode()
