@@ -1,10 +1,8 @@
 """Permission matrix of /api/v1/: every endpoint called by every persona and by an anonymous
 client, with the status each must get (taiga-back style).
 
-Anonymous requests answer 403, not 401: DRF names the WWW-Authenticate challenge after the
-*first* authentication class, and settings list SessionAuthentication (which has no challenge)
-before TokenAuthentication. Putting TokenAuthentication first would turn these into
-401 + ``WWW-Authenticate: Token``; change ANONYMOUS with it.
+Anonymous requests answer 401 with ``WWW-Authenticate: Token``: DRF names the challenge after
+the first authentication class, and settings list TokenAuthentication first.
 """
 
 import pytest
@@ -15,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from tasks.models import Indicator, Task, Unit
 from tests.conftest import PERSONAS
 
-ANONYMOUS = 403
+ANONYMOUS = 401
 SEES_ALL = dict.fromkeys(PERSONAS, 200)
 OUTSIDER_404 = {**SEES_ALL, "outsider": 404}
 
@@ -99,10 +97,10 @@ def test_anonymous_writes_are_refused(client, urls, resource):
     assert client.delete(urls[f"{resource}-detail"]).status_code == ANONYMOUS
 
 
-def test_anonymous_gets_no_token_challenge(client, urls):
+def test_anonymous_gets_the_token_challenge(client, urls):
     response = client.get(urls["task-list"])
     assert response.status_code == ANONYMOUS
-    assert "WWW-Authenticate" not in response.headers
+    assert response.headers["WWW-Authenticate"] == "Token"
 
 
 def codes(response) -> list[str]:
