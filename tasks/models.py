@@ -213,10 +213,18 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(Q(code=text) | Q(title__icontains=text) | Q(text__icontains=text))
 
     def with_units(self) -> TaskQuerySet:
-        """Group and units in two extra queries, whatever the number of tasks."""
-        return self.select_related("group", "plan").prefetch_related(
-            models.Prefetch("assignments", TaskAssignment.objects.select_related("unit"))
+        """Group, plan and units in one extra query, whatever the number of tasks.
+
+        The plan's document text is deferred (it is ~40 KB per row); units carry only what lists
+        show — reading another unit field here would cost a query per unit.
+        """
+        units = TaskAssignment.objects.select_related("unit").only(
+            "task_id", "role", "sort_order", "source_name",
+            "unit__id", "unit__name", "unit__short_name", "unit__kind", "unit__parent_id",
         )
+        return self.select_related("group", "plan").defer(
+            "plan__source_text", "plan__preamble", "plan__closing_text"
+        ).prefetch_related(models.Prefetch("assignments", units))
 
 
 class Task(models.Model):
@@ -239,7 +247,9 @@ class Task(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "任务"
-        ordering = ["plan", "sort_order"]
+        # By the plan's id, not its own ordering: that would join and sort every plan's tasks.
+        ordering = ["plan_id", "sort_order"]
+        indexes = [models.Index(fields=["plan", "sort_order"], name="task_plan_order")]
         constraints = [
             models.UniqueConstraint(fields=["plan", "code"], name="one_task_per_code"),
             models.UniqueConstraint(fields=["group", "number"], name="one_task_per_group_number"),
