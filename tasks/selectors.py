@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import models
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
 from tasks.choices import AssignmentRole
@@ -42,6 +44,22 @@ def plan_tree(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, list[Tas
     for task in task_list(user=user).filter(plan=plan).prefetch_related("indicators"):
         tree.setdefault(task.group_id, (task.group, []))[1].append(task)
     return list(tree.values())
+
+
+def plan_group_counts(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, int]]:
+    """Groups of the plan with their number of visible active tasks, in document order (1 query)."""
+    rows = (
+        Task.objects.visible_to(user).active().filter(plan=plan)
+        .values("group_id").annotate(n=Count("id"), first=models.Min("sort_order")).order_by("first")
+    )
+    counts = {row["group_id"]: row["n"] for row in rows}
+    groups = TaskGroup.objects.in_bulk(list(counts))
+    return [(groups[group_id], n) for group_id, n in counts.items()]
+
+
+def unit_list(*, user: User):
+    """The active units of the directory, with parent and aliases (2 queries)."""
+    return Unit.objects.visible_to(user).filter(is_active=True).select_related("parent").prefetch_related("aliases")
 
 
 def unit_get(*, user: User, pk: int) -> Unit:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from tasks import selectors
-from tasks.choices import AssignmentRole, GroupKind, UnitKind
+from tasks.choices import AssignmentRole, UnitKind
 from tasks.filters import TaskFilter
-from tasks.models import ActionPlan, Task, TaskGroup, Unit
+from tasks.models import Task, TaskGroup, Unit
 
 TASKS_PER_PAGE = 50
 
@@ -36,7 +35,7 @@ def home(request):
     """首页: the user's unit's tasks (牵头 / 配合); the plan summary for those who see everything."""
     user = request.user
     plan = selectors.plan_current(user=user)
-    summary = _group_summary(user=user, plan=plan) if plan and user.sees_everything else []
+    summary = selectors.plan_group_counts(user=user, plan=plan) if plan and user.sees_everything else []
     context = {
         "plan": plan,
         "mine": selectors.my_tasks(user=user),
@@ -121,11 +120,6 @@ def unit_detail(request, pk: int):
 # View-specific helpers: presentation of what the selectors return.
 
 
-def _document_order(group: TaskGroup) -> tuple[int, int]:
-    """主要任务, then 保障措施, then 工作要求, as the document reads (not alphabetical by kind)."""
-    return GroupKind.values.index(group.kind), group.number
-
-
 def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:
     """Tasks per group for the bar chart (static/js/plan-chart.js), read via json_script."""
     return {
@@ -133,16 +127,6 @@ def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:
         "counts": [len(tasks) for _, tasks in tree],
         "anchors": [f"group-{group.pk}" for group, _ in tree],
     }
-
-
-def _group_summary(*, user, plan: ActionPlan) -> list[tuple[TaskGroup, int]]:
-    """Groups of the plan with their number of visible active tasks (2 queries)."""
-    counts = dict(
-        selectors.task_list(user=user).filter(plan=plan).prefetch_related(None)
-        .order_by().values_list("group_id").annotate(n=Count("id"))
-    )
-    rows = [(group, counts[group.pk]) for group in plan.groups.all() if group.pk in counts]
-    return sorted(rows, key=lambda row: _document_order(row[0]))
 
 
 def _task_filter(request) -> TaskFilter:
@@ -160,13 +144,7 @@ def _task_filter(request) -> TaskFilter:
 
 
 def _unit_directory(*, user) -> list[tuple[str, list[Unit]]]:
-    """单位目录: active units grouped by kind, in directory order (3 queries).
-
-    No selector lists units yet; this reads through ``Unit.objects.visible_to`` like one would.
-    """
-    units = list(
-        Unit.objects.visible_to(user).filter(is_active=True)
-        .select_related("parent").prefetch_related("aliases", "members")
-    )
+    """单位目录: units grouped by kind, in directory order."""
+    units = list(selectors.unit_list(user=user).prefetch_related("members"))
     sections = [(label, [u for u in units if u.kind == kind]) for kind, label in UnitKind.choices]
     return [(label, members) for label, members in sections if members]

@@ -57,7 +57,7 @@ class UnitViewSet(ApiReadOnlyViewSet):
     filterset_class = api_filters.UnitFilter
 
     def get_queryset(self) -> QuerySet[Unit]:
-        return Unit.objects.visible_to(self.request.user).prefetch_related("aliases")
+        return selectors.unit_list(user=self.request.user)
 
 
 @_read_only_schema("行动方案", "行动方案", "已导入的行动方案及其年度工作目标。")
