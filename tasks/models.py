@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
@@ -69,6 +69,12 @@ class UnitAlias(models.Model):
         return f"{self.alias} → {self.unit.name}"
 
 
+class UserQuerySetManager(UserManager):
+    def get_queryset(self):
+        # Every page shows the user's unit: load it with the user (sessions and tokens alike).
+        return super().get_queryset().select_related("unit")
+
+
 class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
     unit = models.ForeignKey(
@@ -76,6 +82,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT, related_name="users",
     )
     role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.UNIT_STAFF)
+
+    objects = UserQuerySetManager()
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"

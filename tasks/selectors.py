@@ -69,7 +69,10 @@ def unit_get(*, user: User, pk: int) -> Unit:
 def unit_tasks_by_role(*, user: User, unit: Unit) -> dict[str, list[Task]]:
     """The unit's tasks (its offices' included) split into 牵头 and 配合, visible ones only."""
     result: dict[str, list[Task]] = {AssignmentRole.LEAD: [], AssignmentRole.SUPPORTING: []}
-    unit_ids = {unit.pk, *unit.children.values_list("pk", flat=True)}
+    if unit.pk == user.unit_id:
+        unit_ids = set(user.scope_unit_ids())  # cached on the user: no second look-up
+    else:
+        unit_ids = {unit.pk, *unit.children.values_list("pk", flat=True)}
     for task in task_list(user=user).for_unit(unit):
         roles = {a.role for a in task.assignments.all() if a.unit_id in unit_ids}
         role = AssignmentRole.LEAD if AssignmentRole.LEAD in roles else AssignmentRole.SUPPORTING

@@ -1,8 +1,8 @@
 """Query budgets of the pages: fixed, whatever the number of tasks shown.
 
 Each budget names its queries, in the order they run. A signed-in request through the test
-client always costs two before the view runs: the session row and the user row. The layout
-shows the user's unit in the top bar (``user.unit``: one query, unless a view loaded it first).
+client always costs two before the view runs: the session row and the user row, which comes
+with the user's unit (one join) for the top bar.
 """
 
 import pytest
@@ -24,10 +24,10 @@ def ok(response):
 
 # --- plan browser ----------------------------------------------------------------------------
 
-# session, user, plan, tasks + group + plan (one join), assignments + units, task indicators,
-# the offices inside the user's unit (highlighting; the visibility check for unit users),
-# user.unit (top bar), yearly targets, plan-level indicators
-PLAN_DETAIL_QUERIES = 10
+# session, user + unit, plan, tasks + group + plan (one join), assignments + units, task
+# indicators, the offices inside the user's unit (highlighting; the visibility check for unit
+# users), yearly targets, plan-level indicators
+PLAN_DETAIL_QUERIES = 9
 
 
 def test_plan_detail_office(as_office, plan, django_assert_num_queries):
@@ -52,10 +52,10 @@ def test_plan_detail_does_not_depend_on_the_number_of_tasks(as_office, plan, dja
 
 # --- task search -----------------------------------------------------------------------------
 
-# session, user, count (paginator), the offices inside the user's unit, user.unit (top bar),
+# session, user + unit, count (paginator), the offices inside the user's unit,
 # the filter form's choices: plans, groups + plan, units; the page of tasks + group + plan
 # (one join), assignments + units
-TASK_LIST_QUERIES = 10
+TASK_LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize(("params", "shown"), [({}, 50), ({"q": "绿色通道"}, 1), ({"kind": "safeguard"}, 6)])
@@ -90,9 +90,9 @@ def test_task_list_htmx_fragment(as_office, django_assert_num_queries):
 
 # --- home ------------------------------------------------------------------------------------
 
-# session, user, current plan, user.unit, the offices inside the unit (by role), the offices
-# inside the user's unit (visibility scope), the unit's tasks + group + plan, assignments + units
-HOME_UNIT_USER_QUERIES = 8
+# session, user + unit, current plan, the offices inside the user's unit (visibility scope and
+# roles, looked up once), the unit's tasks + group + plan, assignments + units
+HOME_UNIT_USER_QUERIES = 6
 
 
 @pytest.mark.parametrize(("persona", "count"), [("lead_user", 18), ("outsider", 1)], indirect=["persona"])
@@ -112,10 +112,10 @@ def test_home_does_not_depend_on_the_number_of_tasks(client, lead_user, plan, dj
 
 
 def test_home_office(as_office, django_assert_num_queries):
-    # session, user, current plan, tasks per group (one GROUP BY), the plan's groups,
-    # user.unit, the offices inside the unit (by role), the unit's tasks + group + plan,
-    # assignments + units, the offices inside the user's unit (highlighting)
-    with django_assert_num_queries(10):
+    # session, user + unit, current plan, tasks per group (one GROUP BY), the plan's groups,
+    # the offices inside the user's unit (roles and highlighting, looked up once), the unit's
+    # tasks + group + plan, assignments + units
+    with django_assert_num_queries(8):
         response = ok(as_office.get(reverse("home")))
     assert response.context["summary_total"] == 57
 
@@ -124,12 +124,12 @@ def test_home_office(as_office, django_assert_num_queries):
 
 
 def test_task_detail(as_office, task_1_1, django_assert_num_queries):
-    # session, user, task + group + plan, assignments + units, indicators, user.unit (top bar)
-    with django_assert_num_queries(6):
+    # session, user + unit, task + group + plan, assignments + units, indicators
+    with django_assert_num_queries(5):
         ok(as_office.get(reverse("task-detail", args=[task_1_1.pk])))
 
 
 def test_unit_list(as_office, django_assert_num_queries):
-    # session, user, units + parent, aliases, members, user.unit (top bar)
-    with django_assert_num_queries(6):
+    # session, user + unit, units + parent, aliases, members
+    with django_assert_num_queries(5):
         ok(as_office.get(reverse("unit-list")))
