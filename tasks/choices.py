@@ -56,6 +56,7 @@ class Comparator(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "待确认"
     PENDING = "pending", "排队中"
     RUNNING = "running", "导入中"
     SUCCEEDED = "succeeded", "已完成"
@@ -63,7 +64,7 @@ class ImportStatus(models.TextChoices):
 
     @property
     def badge(self) -> str:
-        return {"pending": "badge-muted", "running": "badge-info",
+        return {"preview": "badge-muted", "pending": "badge-muted", "running": "badge-info",
                 "succeeded": "badge-green", "failed": "badge-red"}[self.value]
 
     @property

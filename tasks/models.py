@@ -389,7 +389,7 @@ class PlanImportRun(models.Model):
     filename = models.CharField("文件名", max_length=200)
     text = models.TextField("方案文本")
     with_seed_indicators = models.BooleanField("同时导入内置指标", default=False)
-    status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
     plan = models.ForeignKey(ActionPlan, verbose_name="行动方案", null=True, blank=True,
                              on_delete=models.PROTECT, related_name="import_runs")
     changes = models.JSONField("变更", default=list, blank=True)
@@ -408,6 +408,10 @@ class PlanImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename}（{self.get_status_display()}）"
+
+    @property
+    def status_choice(self) -> ImportStatus:
+        return ImportStatus(self.status)
 
 
 def _plain(value: Decimal | None) -> str:

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
 from tasks.choices import AssignmentRole
-from tasks.models import ActionPlan, Indicator, Task, TaskGroup, Unit, User
+from tasks.models import ActionPlan, Indicator, Task, TaskAssignment, TaskGroup, Unit, User
 
 
 def plan_list(*, user: User):
@@ -26,6 +26,26 @@ def plan_get(*, user: User, pk: int) -> ActionPlan:
 def task_list(*, user: User):
     """Visible, active tasks with their group, plan and units (3 queries in all)."""
     return Task.objects.visible_to(user).active().with_units()
+
+
+def task_rows(*, user: User):
+    """Visible tasks with their group only — for the API, which adds unit names to the rows it
+    returns with ``task_unit_names_attach`` (no model per assignment and unit)."""
+    return Task.objects.visible_to(user).select_related("group")
+
+
+def task_unit_names_attach(tasks: list[Task]) -> list[Task]:
+    """Set ``task.unit_names = {"lead": [...], "supporting": [...]}``, document order, 1 query."""
+    by_task = {task.pk: task for task in tasks}
+    for task in tasks:
+        task.unit_names = {AssignmentRole.LEAD: [], AssignmentRole.SUPPORTING: []}
+    rows = (
+        TaskAssignment.objects.filter(task_id__in=list(by_task))
+        .order_by("task_id", "sort_order").values_list("task_id", "role", "unit__name")
+    )
+    for task_id, role, name in rows:
+        by_task[task_id].unit_names[role].append(name)
+    return tasks
 
 
 def task_get(*, user: User, pk: int) -> Task:

@@ -250,25 +250,39 @@ def _write_indicators(plan, tasks, indicators, user, changes) -> None:
 def plan_import_run_create(
     *, user: User, filename: str, content: bytes, with_seed_indicators: bool = False,
 ) -> tuple[PlanImportRun, PlanImportReport]:
-    """Check an uploaded plan (size, type, text, units) and queue its import as a job.
+    """Check an uploaded plan (size, type, text, units) and keep it for the office to confirm.
 
     Raises PlanTextError / PlanImportError with a message for the office and creates nothing
-    when the file would not import.
+    when the file would not import. Returns the run and the dry-run report to preview.
     """
     limit = settings.PLAN_UPLOAD_MAX_BYTES
     if len(content) > limit:
         raise PlanTextError(f"文件过大：{len(content) // 1024} KB，上限为 {limit // 1024} KB。")
     text = plan_text_from_bytes(filename, content)
-    indicators = _seed_indicators() if with_seed_indicators else []
-    preview = plan_import(text=text, indicators=indicators, dry_run=True)
-    with transaction.atomic():
-        run = PlanImportRun.objects.create(
-            filename=filename[:200], text=text, with_seed_indicators=with_seed_indicators, created_by=user,
-        )
-        from tasks.jobs import plan_import_run_job  # jobs import services; queue after commit
+    preview = plan_import(text=text, indicators=_seed_indicators() if with_seed_indicators else [], dry_run=True)
+    run = PlanImportRun.objects.create(
+        filename=filename[:200], text=text, with_seed_indicators=with_seed_indicators, created_by=user,
+    )
+    return run, preview
+
+
+def plan_import_run_preview(*, run: PlanImportRun) -> PlanImportReport:
+    """The dry-run report of a kept upload, as the import would resolve it now."""
+    return plan_import(text=run.text, indicators=_seed_indicators() if run.with_seed_indicators else [],
+                       dry_run=True)
+
+
+@transaction.atomic
+def plan_import_run_confirm(*, run: PlanImportRun) -> bool:
+    """Queue a previewed import as a background job; False if it was already confirmed."""
+    queued = PlanImportRun.objects.filter(pk=run.pk, status=ImportStatus.PREVIEW).update(
+        status=ImportStatus.PENDING
+    )
+    if queued:
+        from tasks.jobs import plan_import_run_job  # jobs import services
 
         transaction.on_commit(lambda: plan_import_run_job.delay(run.pk))
-    return run, preview
+    return bool(queued)
 
 
 def plan_import_run_execute(*, run_id: int) -> PlanImportRun | None:

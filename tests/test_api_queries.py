@@ -1,7 +1,8 @@
 """Query budgets of the API lists: fixed, whatever the number of rows on the page.
 
 Each budget names its queries. A signed-in request through the test client always costs two
-before the view runs: the session row and the user row (SessionAuthentication).
+before the view runs: the session row and the user row with its unit (SessionAuthentication).
+Task rows carry their unit names from one values query (selectors.task_unit_names_attach).
 """
 
 import pytest
@@ -28,14 +29,14 @@ def rows(response) -> int:
 
 
 def test_task_list_office(as_office, django_assert_num_queries):
-    # session, user, count, tasks + group + plan (one join), assignments + units (prefetch)
+    # session, user, count, tasks + group (one join), unit names of the page's tasks
     for page_size in (10, 50):
         with django_assert_num_queries(5):
             assert rows(as_office.get(reverse("api:task-list"), {"page_size": page_size})) == page_size
 
 
 def test_task_list_unit_user(as_lead_user, django_assert_num_queries):
-    # session, user, the offices inside the user's unit (scope), count, tasks, assignments + units
+    # session, user, the offices inside the user's unit (scope), count, tasks, unit names
     with django_assert_num_queries(6):
         many = rows(as_lead_user.get(reverse("api:task-list"), {"kind": GroupKind.MAIN}))
     with django_assert_num_queries(6):
@@ -44,14 +45,14 @@ def test_task_list_unit_user(as_lead_user, django_assert_num_queries):
 
 
 def test_task_list_filters_by_kind_cost_nothing_more(as_office, django_assert_num_queries):
-    # session, user, count, tasks, assignments + units: 47 rows or 6, the same five queries
+    # session, user, count, tasks, unit names: 47 rows or 6, the same five queries
     for kind, expected in ((GroupKind.MAIN, 47), (GroupKind.SAFEGUARD, 6)):
         with django_assert_num_queries(5):
             assert rows(as_office.get(reverse("api:task-list"), {"kind": kind})) == expected
 
 
 def test_task_detail(as_office, task_1_1, django_assert_num_queries):
-    # session, user, task + group + plan, assignments + units, indicators
+    # session, user, task + group, indicators, unit names
     with django_assert_num_queries(5):
         assert as_office.get(reverse("api:task-detail", args=[task_1_1.pk])).status_code == 200
 

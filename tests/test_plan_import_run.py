@@ -8,7 +8,12 @@ from django.conf import settings
 from tasks.choices import ImportStatus
 from tasks.models import ActionPlan, PlanImportRun, Task, UnitAlias
 from tasks.plan_text import PlanTextError
-from tasks.services import PlanImportError, plan_import_run_create, plan_import_run_execute
+from tasks.services import (
+    PlanImportError,
+    plan_import_run_confirm,
+    plan_import_run_create,
+    plan_import_run_execute,
+)
 from tests import services
 from tests.conftest import load_seed_plan
 from tests.factories import UserFactory
@@ -21,16 +26,31 @@ def upload(user, text=NEXT_PLAN, filename="next.txt", **kwargs):
     return plan_import_run_create(user=user, filename=filename, content=text.encode("utf-8"), **kwargs)
 
 
-def test_upload_is_checked_and_queued_after_commit(office, django_capture_on_commit_callbacks):
+def confirmed(user, **kwargs):
+    run, _ = upload(user, **kwargs)
+    assert plan_import_run_confirm(run=run)
+    return run
+
+
+def test_upload_is_checked_and_kept_for_confirmation(office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         run, preview = upload(office)
-    assert run.status == ImportStatus.PENDING and len(callbacks) == 1
+    assert run.status == ImportStatus.PREVIEW and callbacks == []
     assert preview.dry_run and sum(1 for _ in preview.parsed.all_tasks()) == 57
     assert not ActionPlan.objects.filter(start_year=2023).exists()
 
 
+def test_confirmation_queues_the_job_once(office, django_capture_on_commit_callbacks):
+    run, _ = upload(office)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert plan_import_run_confirm(run=run)
+        assert not plan_import_run_confirm(run=run)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.PENDING and len(callbacks) == 1
+
+
 def test_execute_imports_once(office):
-    run, _ = upload(office, with_seed_indicators=True)
+    run = confirmed(office, with_seed_indicators=True)
     done = plan_import_run_execute(run_id=run.pk)
     assert done.status == ImportStatus.SUCCEEDED and done.plan.start_year == 2023
     assert Task.objects.filter(plan=done.plan).count() == 57 and done.plan.indicators.count() == 45
@@ -39,8 +59,14 @@ def test_execute_imports_once(office):
     assert Task.history.filter(history_user=office).exists()
 
 
-def test_failure_inside_the_job_is_recorded_and_writes_nothing(office):
+def test_unconfirmed_upload_is_never_executed(office):
     run, _ = upload(office)
+    assert plan_import_run_execute(run_id=run.pk) is None
+    assert not ActionPlan.objects.filter(start_year=2023).exists()
+
+
+def test_failure_inside_the_job_is_recorded_and_writes_nothing(office):
+    run = confirmed(office)
     UnitAlias.objects.filter(alias="人社局").delete()  # the directory changed after the preview
     done = plan_import_run_execute(run_id=run.pk)
     assert done.status == ImportStatus.FAILED and "新区人社局" in done.error
@@ -75,7 +101,7 @@ def test_job_runs_on_a_real_worker():
     load_seed_plan()
     office = UserFactory.in_unit("新区党工委组织部（营商办）", role="office")
     with services.celery_worker():
-        run, _ = upload(office)  # no atomic block around it: the job is sent on commit
+        run = confirmed(office)  # no atomic block around it: the job is sent on commit
         for _ in range(120):
             run.refresh_from_db()
             if ImportStatus(run.status).is_final:

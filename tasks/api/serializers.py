@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from tasks.choices import AssignmentRole
 from tasks.models import ActionPlan, Indicator, PlanTarget, Task, TaskGroup, Unit
 
 
@@ -53,8 +54,8 @@ class GroupOutputSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="Task")
 class TaskOutputSerializer(serializers.ModelSerializer):
-    # Needs select_related("group") and the assignments prefetched with their units
-    # (TaskQuerySet.with_units()); otherwise every row costs queries.
+    # Needs select_related("group") and ``unit_names`` set on each task
+    # (selectors.task_unit_names_attach); otherwise every row costs queries.
     kind = serializers.CharField(source="group.kind", read_only=True, help_text="任务组类别，同任务组的 kind")
     group_title = serializers.CharField(source="group.title", read_only=True, help_text="任务组名称")
     lead_units = serializers.SerializerMethodField(help_text="牵头单位全称，按原文顺序")
@@ -69,10 +70,10 @@ class TaskOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_lead_units(self, task: Task) -> list[str]:
-        return [unit.name for unit in task.lead_units]
+        return task.unit_names[AssignmentRole.LEAD]
 
     def get_supporting_units(self, task: Task) -> list[str]:
-        return [unit.name for unit in task.supporting_units]
+        return task.unit_names[AssignmentRole.SUPPORTING]
 
 
 # An indicator inside a task: the task itself is the parent object.

@@ -88,16 +88,20 @@ class TaskViewSet(ApiReadOnlyViewSet):
     filterset_class = api_filters.TaskApiFilter
 
     def get_queryset(self) -> QuerySet[Task]:
-        return selectors.task_list(user=self.request.user)
+        # Lists hold the tasks in force; a retired task stays readable by its id (history).
+        rows = selectors.task_rows(user=self.request.user)
+        return rows.active() if self.action == "list" else rows.prefetch_related("indicators")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return TaskDetailOutputSerializer if self.action == "retrieve" else TaskOutputSerializer
 
+    def paginate_queryset(self, queryset):
+        # Unit names for the rows of this page only, in one query.
+        return selectors.task_unit_names_attach(super().paginate_queryset(queryset))
+
     def get_object(self) -> Task:
-        # The selector loads units and indicators and answers 404 outside the user's scope.
-        task = selectors.task_get(user=self.request.user, pk=int(self.kwargs["pk"]))
-        self.check_object_permissions(self.request, task)
-        return task
+        # 404 outside the user's scope: the queryset is the visible tasks only.
+        return selectors.task_unit_names_attach([super().get_object()])[0]
 
 
 @_read_only_schema(
