@@ -7,7 +7,16 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
 from tasks.choices import AssignmentRole
-from tasks.models import ActionPlan, Indicator, Task, TaskAssignment, TaskGroup, Unit, User
+from tasks.models import (
+    ActionPlan,
+    Indicator,
+    PlanImportRun,
+    Task,
+    TaskAssignment,
+    TaskGroup,
+    Unit,
+    User,
+)
 
 
 def plan_list(*, user: User):
@@ -109,3 +118,13 @@ def my_tasks(*, user: User) -> dict[str, list[Task]]:
 
 def indicator_list(*, user: User):
     return Indicator.objects.visible_to(user).select_related("task", "plan")
+
+
+def plan_import_runs(*, user: User):
+    """Plan imports: the office's business only."""
+    runs = PlanImportRun.objects.select_related("created_by", "plan").defer("text", "plan__source_text")
+    return runs if user.is_authenticated and user.is_office else runs.none()
+
+
+def plan_import_run_get(*, user: User, pk: int) -> PlanImportRun:
+    return get_object_or_404(plan_import_runs(user=user), pk=pk)

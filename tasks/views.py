@@ -7,14 +7,18 @@ What the user may not see is a 404, never a 403 that would confirm it exists.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods
 
-from tasks import selectors
-from tasks.choices import AssignmentRole, UnitKind
+from tasks import selectors, services
+from tasks.choices import AssignmentRole, ImportStatus, UnitKind
 from tasks.filters import TaskFilter
+from tasks.forms import PlanUploadForm
 from tasks.models import Task, TaskGroup, Unit
+from tasks.plan_text import PlanTextError
 
 TASKS_PER_PAGE = 50
 
@@ -117,7 +121,61 @@ def unit_detail(request, pk: int):
     return _page(request, "tasks/unit_detail.html", context)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_import(request):
+    """方案导入 (office): upload a plan text; it is checked, then shown for confirmation."""
+    _require_office(request.user)
+    form = PlanUploadForm(request.POST, request.FILES) if request.method == "POST" else PlanUploadForm()
+    unresolved = []
+    if form.is_bound and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            run, _ = services.plan_import_run_create(
+                user=request.user, filename=upload.name, content=upload.read(),
+                with_seed_indicators=form.cleaned_data["with_seed_indicators"],
+            )
+        except (PlanTextError, services.PlanImportError) as exc:
+            form.add_error("file", str(exc))
+            unresolved = [r for r in getattr(exc, "resolutions", []) if not r.resolved]
+        else:
+            return redirect("plan-import-run", pk=run.pk)
+    runs = selectors.plan_import_runs(user=request.user)[:20]
+    return _page(request, "tasks/plan_import.html", {"form": form, "runs": runs, "unresolved": unresolved})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_import_run(request, pk: int):
+    """One import: the resolution table to confirm, then its progress and result (htmx polls)."""
+    _require_office(request.user)
+    run = selectors.plan_import_run_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        services.plan_import_run_confirm(run=run)
+        return redirect("plan-import-run", pk=run.pk)
+    context = {"run": run, "statuses": ImportStatus, **_import_preview(run)}
+    template = "tasks/_import_run_status.html" if _is_htmx_fragment(request) else "tasks/plan_import_run.html"
+    return _page(request, template, context)
+
+
 # View-specific helpers: presentation of what the selectors return.
+
+
+def _require_office(user) -> None:
+    """Pages that exist for everyone but only the office (营商办) may use: 403 for others."""
+    if not user.is_office:
+        raise PermissionDenied("只有新区营商办可以导入行动方案。")
+
+
+def _import_preview(run) -> dict:
+    """The dry-run table of an import awaiting confirmation, or why it would now fail."""
+    if run.status != ImportStatus.PREVIEW:
+        return {}
+    try:
+        report = services.plan_import_run_preview(run=run)
+    except (PlanTextError, services.PlanImportError) as exc:
+        return {"preview_error": str(exc)}
+    return {"preview": report, "task_total": sum(1 for _ in report.parsed.all_tasks())}
 
 
 def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:

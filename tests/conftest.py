@@ -91,3 +91,14 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("NO_SKIPS") == "1" and skipped:
         reporter.write_line(f"NO_SKIPS=1: {len(skipped)} test(s) skipped — failing the run.", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_process(settings):
+    """Jobs queued by the code under test run in the test process, never on a broker that a
+    development worker might later read. Tests of the real worker switch this back."""
+    from xixian_portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -100,7 +100,8 @@ def test_unknown_unit_is_refused_before_queueing(office):
 def test_job_runs_on_a_real_worker():
     load_seed_plan()
     office = UserFactory.in_unit("新区党工委组织部（营商办）", role="office")
-    with services.celery_worker():
+    with services.celery_worker() as app:
+        app.conf.task_always_eager = False
         run = confirmed(office)  # no atomic block around it: the job is sent on commit
         for _ in range(120):
             run.refresh_from_db()
