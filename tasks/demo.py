@@ -1,5 +1,6 @@
 """Demo accounts for the seed plan: one per role, and staff of lead and supporting units."""
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from tasks.choices import Role
@@ -22,6 +23,20 @@ DEMO_ACCOUNTS = [
 ]
 
 
+OFFICE_GROUP = "营商办管理员"
+
+
+def office_group_get() -> Group:
+    """The admin rights of the office: units, aliases, accounts, plans, tasks, indicators and the
+    working-day calendar — everything of the tasks app except deleting what keeps history."""
+    group, _ = Group.objects.get_or_create(name=OFFICE_GROUP)
+    perms = Permission.objects.filter(content_type__app_label="tasks").exclude(
+        codename__startswith="delete_", content_type__model__in=["actionplan", "task", "taskgroup", "indicator"]
+    )
+    group.permissions.set(perms)
+    return group
+
+
 @transaction.atomic
 def demo_accounts_create(*, password: str = DEMO_PASSWORD) -> list[User]:
     """Create the demo accounts, or leave existing ones as they are (their passwords too)."""
@@ -36,5 +51,9 @@ def demo_accounts_create(*, password: str = DEMO_PASSWORD) -> list[User]:
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+        if role == Role.OFFICE and not user.is_superuser:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.groups.add(office_group_get())
         users.append(user)
     return users
