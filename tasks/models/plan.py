@@ -1,118 +1,15 @@
-"""The base domain: units and accounts, action plans, task groups, tasks, indicators.
-
-Everything that records the plan keeps its history (django-simple-history) so that the office
-can see who changed what and the state at any past date.
-"""
+"""Action plans (行动方案): groups, tasks, unit assignments, targets and indicators."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
-from tasks.choices import AssignmentRole, Comparator, GroupKind, ImportStatus, Role, UnitKind
-
-
-class UnitQuerySet(models.QuerySet):
-    def visible_to(self, user) -> UnitQuerySet:
-        """The unit directory is open to every signed-in user."""
-        return self if user.is_authenticated else self.none()
-
-    def assignable(self) -> UnitQuerySet:
-        """Units that can hold a task or an account (a collective name cannot)."""
-        return self.exclude(kind=UnitKind.COLLECTIVE)
-
-
-class Unit(models.Model):
-    """单位: a department, an office inside one, a new city, an enterprise or a collective name."""
-
-    name = models.CharField("全称", max_length=100, unique=True)
-    short_name = models.CharField("简称", max_length=40)
-    kind = models.CharField("类型", max_length=20, choices=UnitKind.choices)
-    parent = models.ForeignKey(
-        "self", verbose_name="上级单位", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
-    )
-    # A collective such as 「各新城」 stands for its members; one without members
-    # (「新区各相关部门」) is kept as a collective assignment.
-    members = models.ManyToManyField("self", verbose_name="包含单位", blank=True, symmetrical=False)
-    sort_order = models.PositiveIntegerField("排序", default=0)
-    is_active = models.BooleanField("启用", default=True)
-    note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords(excluded_fields=["sort_order"])
-
-    objects = UnitQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = verbose_name_plural = "单位"
-        ordering = ["sort_order", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class UnitAlias(models.Model):
-    """Another way the documents name a unit: 「人社局」 for 新区人社民政局."""
-
-    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="aliases")
-    alias = models.CharField("别名", max_length=100, unique=True)
-    note = models.CharField("说明", max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "单位别名"
-        ordering = ["alias"]
-
-    def __str__(self) -> str:
-        return f"{self.alias} → {self.unit.name}"
-
-
-class UserQuerySetManager(UserManager):
-    def get_queryset(self):
-        # Every page shows the user's unit: load it with the user (sessions and tokens alike).
-        return super().get_queryset().select_related("unit")
-
-
-class User(AbstractUser):
-    full_name = models.CharField("姓名", max_length=50, blank=True)
-    unit = models.ForeignKey(
-        Unit, verbose_name="所属单位", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
-    )
-    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.UNIT_STAFF)
-
-    objects = UserQuerySetManager()
-
-    class Meta:
-        verbose_name = verbose_name_plural = "用户"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.full_name or self.username
-
-    @property
-    def sees_everything(self) -> bool:
-        return self.is_superuser or self.role in Role.sees_everything()
-
-    @property
-    def is_office(self) -> bool:
-        return self.is_superuser or self.role == Role.OFFICE
-
-    def scope_unit_ids(self) -> list[int]:
-        """The user's unit and the offices inside it (one query, cached on the instance)."""
-        if not hasattr(self, "_scope_unit_ids"):
-            if self.unit_id is None:
-                self._scope_unit_ids = []
-            else:
-                children = Unit.objects.filter(parent_id=self.unit_id).values_list("id", flat=True)
-                self._scope_unit_ids = [self.unit_id, *children]
-        return self._scope_unit_ids
+from tasks.choices import AssignmentRole, Comparator, GroupKind, ImportStatus
+from tasks.models.directory import Unit, User
 
 
 class ActionPlan(models.Model):
@@ -364,23 +261,6 @@ class Indicator(models.Model):
     @property
     def period_display(self) -> str:
         return f"{self.year}年" if self.year else "方案期内"
-
-
-class WorkingDayOverride(models.Model):
-    """An office-entered calendar day: a holiday or make-up working day (调休) the calendar
-    library does not know yet, or a correction of it. Wins over every other source."""
-
-    date = models.DateField("日期", unique=True)
-    is_working = models.BooleanField("是否工作日")
-    note = models.CharField("说明", max_length=100, blank=True, help_text="如：2027年春节、春节调休上班")
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = verbose_name_plural = "工作日调整"
-        ordering = ["date"]
-
-    def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {'上班' if self.is_working else '休息'} {self.note}".strip()
 
 
 class PlanImportRun(models.Model):
