@@ -70,3 +70,50 @@ class ImportStatus(models.TextChoices):
     @property
     def is_final(self) -> bool:
         return self in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "填报中"
+    CLOSED = "closed", "已关闭"
+
+
+class FilingStatus(models.TextChoices):
+    """The review flow shared by progress reports, contributions and annual work plans."""
+
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"
+    APPROVED = "approved", "已通过"
+
+    @property
+    def badge(self) -> str:
+        return {"draft": "badge-muted", "submitted": "badge-info",
+                "returned": "badge-red", "approved": "badge-green"}[self.value]
+
+    @classmethod
+    def editable(cls) -> frozenset[str]:
+        """The unit may still change what it wrote."""
+        return frozenset({cls.DRAFT, cls.RETURNED})
+
+
+class ReviewAction(models.TextChoices):
+    SUBMIT = "submit", "提交"
+    APPROVE = "approve", "审核通过"
+    RETURN = "return", "退回修改"
+    REOPEN = "reopen", "重新打开"
+
+
+class Light(models.TextChoices):
+    """红黄绿灯, computed from data, never set by hand."""
+
+    GREEN = "green", "绿灯"
+    YELLOW = "yellow", "黄灯"
+    RED = "red", "红灯"
+
+    @property
+    def badge(self) -> str:
+        return f"badge-{self.value}"
+
+    @property
+    def rank(self) -> int:
+        return {"green": 0, "yellow": 1, "red": 2}[self.value]

@@ -1,8 +1,13 @@
-"""Background jobs of the tasks domain. Each loads ids and calls a service; nothing is swallowed."""
+"""Background jobs of the tasks domain. Each loads ids and calls a service; nothing is swallowed:
+a failure raises, is logged by Celery and retried where a retry can help."""
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
 
 from tasks import services
+from tasks.models import Notification
+from tasks.services import dispatch
 
 
 @shared_task(name="tasks.plan_import_run")
@@ -10,3 +15,23 @@ def plan_import_run_job(run_id: int) -> str | None:
     """Import an uploaded plan text (方案导入). Safe to run twice: the run is claimed first."""
     run = services.plan_import_run_execute(run_id=run_id)
     return run.status if run else None
+
+
+@shared_task(name="tasks.period_open_current")
+def period_open_current_job() -> str:
+    """Daily: the current month is open for progress reports (月调度)."""
+    return dispatch.period_open_current().label
+
+
+@shared_task(
+    name="tasks.notification_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5,
+)
+def notification_email_job(notification_ids: list[int]) -> int:
+    """E-mail copies of inbox messages to recipients who have an address."""
+    sent = 0
+    for note in Notification.objects.filter(pk__in=notification_ids).select_related("recipient"):
+        if note.recipient.email:
+            link = f"\n\n{settings.PORTAL_BASE_URL}{note.url}" if note.url else ""
+            send_mail(note.title, f"{note.body}{link}", None, [note.recipient.email])
+            sent += 1
+    return sent

@@ -175,7 +175,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Opening the month is idempotent; running it hourly covers a beat that was down at midnight.
+    "open-current-period": {"task": "tasks.period_open_current", "schedule": 3600.0},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 REST_FRAMEWORK = {
@@ -239,6 +242,18 @@ if not DEBUG:
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@xixian.local")
+
+# Monthly dispatch (月调度): reports are due on this working day of the following month; the
+# annual work plan is due on this day of January; traffic-light thresholds in percentage points
+# behind the time-elapsed expected progress (序时进度), and "due soon" in working days.
+REPORT_DUE_WORKING_DAY = env_int("REPORT_DUE_WORKING_DAY", 5)
+ANNUAL_PLAN_DUE_DAY_OF_JANUARY = env_int("ANNUAL_PLAN_DUE_DAY_OF_JANUARY", 31)
+LIGHT_RED_BEHIND = env_int("LIGHT_RED_BEHIND", 30)
+LIGHT_YELLOW_BEHIND = env_int("LIGHT_YELLOW_BEHIND", 10)
+LIGHT_DUE_SOON_WORKING_DAYS = env_int("LIGHT_DUE_SOON_WORKING_DAYS", 3)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"

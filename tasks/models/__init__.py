@@ -7,6 +7,17 @@ office can see who changed what and the state at any past date.
 
 from tasks.models.calendar import WorkingDayOverride
 from tasks.models.directory import Unit, UnitAlias, UnitQuerySet, User, UserQuerySetManager
+from tasks.models.dispatch import (
+    AnnualWorkPlan,
+    Contribution,
+    Evidence,
+    Filing,
+    IndicatorActual,
+    ProgressReport,
+    ReportingPeriod,
+    ReviewEvent,
+)
+from tasks.models.inbox import Notification
 from tasks.models.plan import (
     ActionPlan,
     Indicator,
@@ -18,6 +29,8 @@ from tasks.models.plan import (
 )
 
 __all__ = [
+    "AnnualWorkPlan", "Contribution", "Evidence", "Filing", "IndicatorActual", "Notification",
+    "ProgressReport", "ReportingPeriod", "ReviewEvent",
     "ActionPlan", "Indicator", "PlanImportRun", "PlanTarget", "Task", "TaskAssignment", "TaskGroup",
     "Unit", "UnitAlias", "UnitQuerySet", "User", "UserQuerySetManager", "WorkingDayOverride",
 ]

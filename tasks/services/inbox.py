@@ -1,0 +1,45 @@
+"""The notification inbox: in-app messages, and the same by e-mail through a job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from tasks.choices import Role
+from tasks.models import Notification, User
+
+
+def notify(*, recipients: Iterable[User], title: str, body: str = "", url: str = "",
+           key: str | None = None) -> list[Notification]:
+    """One message per recipient; with a key, a recipient gets it once however often it is sent.
+
+    E-mail goes out from a job after the transaction commits, so a rollback sends nothing.
+    """
+    rows = [Notification(recipient=user, title=title, body=body, url=url, key=key)
+            for user in {u.pk: u for u in recipients}.values()]
+    created = Notification.objects.bulk_create(rows, ignore_conflicts=key is not None)
+    ids = [n.pk for n in created if n.pk is not None]
+    if ids:
+        from tasks.jobs import notification_email_job  # jobs import services
+
+        transaction.on_commit(lambda: notification_email_job.delay(ids))
+    return created
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's messages read (all of them when ``ids`` is None)."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+def office_users() -> list[User]:
+    return list(User.objects.filter(role=Role.OFFICE, is_active=True))
+
+
+def unit_users(*, unit_id: int) -> list[User]:
+    """The staff of a unit, who receive what concerns its filings."""
+    return list(User.objects.filter(unit_id=unit_id, role=Role.UNIT_STAFF, is_active=True))
