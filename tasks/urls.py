@@ -1,10 +1,10 @@
 """Pages of the tasks domain. The URL names are a contract: other apps and templates use them."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from tasks import views
 from tasks.forms import LoginForm
+from tasks.views import plans as views
 
 urlpatterns = [
     path(
@@ -22,4 +22,10 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<int:pk>/", views.unit_detail, name="unit-detail"),
+]
+
+# Monthly dispatch: the units' filing pages and the office's review pages.
+urlpatterns += [
+    path("", include("tasks.urls_filing")),
+    path("", include("tasks.urls_review")),
 ]
