@@ -38,5 +38,3 @@ __all__ = [
     "unit_list",
     "unit_tasks_by_role",
 ]
-
-from tasks.selectors import dispatch  # noqa: E402  (monthly dispatch reads: selectors.dispatch.*)
