@@ -7,9 +7,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tasks.models import (
     ActionPlan,
+    AnnualWorkPlan,
+    Contribution,
+    Evidence,
     Indicator,
+    IndicatorActual,
+    Notification,
     PlanImportRun,
     PlanTarget,
+    ProgressReport,
+    ReportingPeriod,
+    ReviewEvent,
     Task,
     TaskAssignment,
     TaskGroup,
@@ -166,3 +174,74 @@ class PlanImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- monthly dispatch: read-only here. Filings change only through the review flow (the pages
+# and the API), so that every change has its review event and notifications.
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "due_date", "due_provisional", "status"]
+    list_filter = ["status", "year"]
+
+
+class FilingAdmin(ReadOnlyAdmin):
+    list_filter = ["status", "is_late"]
+    list_select_related = ["task", "unit"]
+    search_fields = ["task__code", "task__title", "unit__name"]
+    raw_id_fields = ["task", "unit", "created_by"]
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(FilingAdmin):
+    list_display = ["period", "task", "unit", "status", "progress", "is_late", "submitted_at"]
+    list_filter = [*FilingAdmin.list_filter, "period"]
+    list_select_related = [*FilingAdmin.list_select_related, "period"]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(FilingAdmin):
+    list_display = ["period", "task", "unit", "status", "is_late", "submitted_at"]
+    list_select_related = [*FilingAdmin.list_select_related, "period"]
+
+
+@admin.register(AnnualWorkPlan)
+class AnnualWorkPlanAdmin(FilingAdmin):
+    list_display = ["year", "task", "unit", "status", "due_date", "is_late", "submitted_at"]
+
+
+@admin.register(IndicatorActual)
+class IndicatorActualAdmin(ReadOnlyAdmin):
+    list_display = ["report", "indicator", "value"]
+    list_select_related = ["report__period", "report__task", "report__unit", "indicator"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+    list_select_related = ["uploaded_by"]
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "from_status", "to_status", "actor", "is_late"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "title", "read_at"]
+    list_select_related = ["recipient"]
