@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -17,6 +19,7 @@ from tasks.models import (
     AnnualWorkPlan,
     Contribution,
     Evidence,
+    Indicator,
     IndicatorActual,
     ProgressReport,
     ReportingPeriod,
@@ -289,3 +292,203 @@ def _changed_fields(before, row) -> list[str]:
         return []
     fields = [f for f in row.instance_type._meta.concrete_fields if f.name not in _NOT_SHOWN]
     return [str(f.verbose_name) for f in fields if getattr(before, f.attname) != getattr(row, f.attname)]
+
+
+# --- the office's review pages ------------------------------------------------------------------
+
+
+def contribution_review_queue(*, user: User):
+    """Supporting units' contributions for the office's review, oldest submission first."""
+    if not user.is_office:
+        return Contribution.objects.none()
+    return (
+        Contribution.objects.visible_to(user).exclude(status=FilingStatus.DRAFT)
+        .select_related("task__group", "task__plan", "unit", "period")
+        .order_by("submitted_at", "id")
+    )
+
+
+def annual_plan_review_queue(*, user: User):
+    """Annual work plans for the office's review, oldest submission first."""
+    if not user.is_office:
+        return AnnualWorkPlan.objects.none()
+    return (
+        AnnualWorkPlan.objects.visible_to(user).exclude(status=FilingStatus.DRAFT)
+        .select_related("task__group", "task__plan", "unit")
+        .order_by("submitted_at", "id")
+    )
+
+
+def review_neighbours(*, queue, filing) -> tuple[int | None, int | None]:
+    """Ids of the awaiting filings just before and after ``filing`` in the queue's order
+    (oldest submission first), for 上一项 / 下一项 (2 queries)."""
+    waiting = queue.filter(status=FilingStatus.SUBMITTED).exclude(pk=filing.pk)
+    if filing.submitted_at is None:
+        return None, waiting.values_list("pk", flat=True).first()
+    at = filing.submitted_at
+    before = waiting.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=filing.pk))
+    after = waiting.filter(Q(submitted_at__gt=at) | Q(submitted_at=at, pk__gt=filing.pk))
+    return (
+        before.order_by("-submitted_at", "-pk").values_list("pk", flat=True).first(),
+        after.order_by("submitted_at", "pk").values_list("pk", flat=True).first(),
+    )
+
+
+@dataclass(frozen=True)
+class ActualRow:
+    indicator: Indicator
+    value: Decimal | None
+    previous: Decimal | None  # the same indicator in the unit's previous report
+
+
+def report_actual_rows(*, report: ProgressReport, previous: ProgressReport | None) -> list[ActualRow]:
+    """The report's indicators for its year with the reported and the previous actuals
+    (2 queries, 3 with a previous report)."""
+    indicators = report.task.indicators.filter(Q(year=report.period.year) | Q(year__isnull=True)).order_by("sort_order")
+    values = dict(report.actuals.values_list("indicator_id", "value"))
+    before = dict(previous.actuals.values_list("indicator_id", "value")) if previous else {}
+    return [ActualRow(i, values.get(i.pk), before.get(i.pk)) for i in indicators]
+
+
+def period_list_with_counts() -> list[ReportingPeriod]:
+    """Periods, newest first, each with the lead returns it expects and how many were
+    submitted, late, awaiting review and approved (one query).
+
+    ``expected`` counts the lead assignments of active tasks whose plan covers the period's
+    year; the other counts read the period's reports on active tasks.
+    """
+    expected = (
+        TaskAssignment.objects.filter(
+            role=AssignmentRole.LEAD, task__is_active=True,
+            task__plan__start_year__lte=OuterRef("year"), task__plan__end_year__gte=OuterRef("year"),
+        ).order_by().values("role").annotate(n=Count("pk")).values("n")
+    )
+    active = Q(reports__task__is_active=True)
+    return list(
+        ReportingPeriod.objects.annotate(
+            expected=Coalesce(Subquery(expected), 0),
+            submitted=Count("reports", filter=active & Q(reports__submitted_at__isnull=False)),
+            late=Count("reports", filter=active & Q(reports__is_late=True)),
+            awaiting=Count("reports", filter=active & Q(reports__status=FilingStatus.SUBMITTED)),
+            approved=Count("reports", filter=active & Q(reports__status=FilingStatus.APPROVED)),
+        ).order_by("-year", "-month")
+    )
+
+
+def annual_plan_years() -> list[int]:
+    """The years that have annual work plans, newest first (the queue's year filter)."""
+    return list(AnnualWorkPlan.objects.order_by("-year").values_list("year", flat=True).distinct())
+
+
+def review_record(*, filing) -> list[ReviewEvent]:
+    """A filing's review record (提交、通过、退回、重新打开), oldest first, with who (1 query)."""
+    return list(filing.events.select_related("actor").order_by("at", "id"))
+
+
+def review_waiting_counts(*, user: User) -> dict[str, int]:
+    """How many filings of each kind await the office's review (3 queries)."""
+    queues = {
+        "report": review_queue(user=user),
+        "contribution": contribution_review_queue(user=user),
+        "annual": annual_plan_review_queue(user=user),
+    }
+    return {kind: queue.filter(status=FilingStatus.SUBMITTED).count() for kind, queue in queues.items()}
+
+
+# --- the unit's filing pages ----------------------------------------------------------------------
+
+
+def _filing_detail(queryset):
+    """A filing with its review record and, where it has them, its actuals and evidence."""
+    return queryset.prefetch_related(_events())
+
+
+def report_find(*, task: Task, unit_id: int, period: ReportingPeriod) -> ProgressReport | None:
+    """The unit's report on the task for the period, if it has begun one (4 queries: the report,
+    its review record, its actuals, its evidence). Callers have checked the unit's role."""
+    return (
+        _filing_detail(ProgressReport.objects.filter(task=task, unit_id=unit_id, period=period))
+        .prefetch_related("actuals", "evidence").first()
+    )
+
+
+def contribution_find(*, task: Task, unit_id: int, period: ReportingPeriod) -> Contribution | None:
+    """The unit's contribution to the task for the period (2 queries)."""
+    return _filing_detail(Contribution.objects.filter(task=task, unit_id=unit_id, period=period)).first()
+
+
+def annual_plan_find(*, task: Task, unit_id: int, year: int) -> AnnualWorkPlan | None:
+    """The unit's annual work plan of the task for the year (3 queries)."""
+    return (
+        _filing_detail(AnnualWorkPlan.objects.filter(task=task, unit_id=unit_id, year=year))
+        .prefetch_related("evidence").first()
+    )
+
+
+def period_lead_reports(*, user: User, task: Task, period: ReportingPeriod) -> list[ProgressReport]:
+    """The lead units' submitted reports on the task for the period, as a supporting unit sees
+    them beside its contribution (drafts never; 4 queries)."""
+    return list(
+        ProgressReport.objects.visible_to(user).filter(task=task, period=period)
+        .exclude(status=FilingStatus.DRAFT).select_related("unit")
+        .prefetch_related("actuals__indicator", "evidence").order_by("unit__sort_order")
+        .prefetch_related(_events())
+    )
+
+
+@dataclass
+class ReturnedFiling:
+    """A filing the office returned to the unit, with the comment it was returned with."""
+
+    kind: str  # "report" | "contribution" | "annual_plan"
+    filing: ProgressReport | Contribution | AnnualWorkPlan
+    comment: str
+    returned_at: datetime.datetime | None
+
+
+def filings_returned(*, user: User) -> list[ReturnedFiling]:
+    """What the office sent back to the user's unit, of any period, newest return first
+    (3 queries: one per kind, the last return comment read in the same query)."""
+    scope = user.scope_unit_ids()
+    if not scope:
+        return []
+    kinds = [
+        ("report", ProgressReport.objects.select_related("task", "period"), "report"),
+        ("contribution", Contribution.objects.select_related("task", "period"), "contribution"),
+        ("annual_plan", AnnualWorkPlan.objects.select_related("task"), "annual_plan"),
+    ]
+    rows = []
+    for kind, queryset, event_field in kinds:
+        last_return = ReviewEvent.objects.filter(
+            **{event_field: OuterRef("pk")}, to_status=FilingStatus.RETURNED,
+        ).order_by("-at", "-id")
+        filings = queryset.filter(unit_id__in=scope, status=FilingStatus.RETURNED).annotate(
+            return_comment=Subquery(last_return.values("comment")[:1]),
+            returned_at=Subquery(last_return.values("at")[:1]),
+        )
+        rows += [ReturnedFiling(kind, f, f.return_comment or "", f.returned_at) for f in filings]
+    far_past = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    return sorted(rows, key=lambda r: r.returned_at or far_past, reverse=True)
+
+
+@dataclass
+class AnnualPlanRow:
+    task: Task
+    plan: AnnualWorkPlan | None
+
+
+def annual_plans_due(*, user: User, year: int) -> list[AnnualPlanRow]:
+    """The year's annual work plans the user's unit, as lead unit, has not yet submitted
+    (3 queries: the scope, the tasks, their plans)."""
+    scope = user.scope_unit_ids()
+    if not scope:
+        return []
+    tasks = list(
+        Task.objects.visible_to(user).active().filter(plan__start_year__lte=year, plan__end_year__gte=year)
+        .for_unit(user.unit_id, role=AssignmentRole.LEAD).select_related("plan").defer("plan__source_text")
+    )
+    plans = {p.task_id: p for p in AnnualWorkPlan.objects.filter(task__in=tasks, unit_id__in=scope, year=year)}
+    open_statuses = FilingStatus.editable()
+    return [AnnualPlanRow(t, plans.get(t.pk)) for t in tasks
+            if t.pk not in plans or plans[t.pk].status in open_statuses]
+
