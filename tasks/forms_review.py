@@ -62,7 +62,11 @@ class ReportReviewFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset.exclude(status=FilingStatus.DRAFT))
 
     def filter_status(self, queryset, name, value):
-        return queryset if value == ALL_STATUSES else queryset.filter(status=value)
+        if value == FilingStatus.SUBMITTED:
+            return queryset.filter(status=value)  # the work to do: oldest submission first
+        # What was already handled reads as a record: the newest first.
+        rows = queryset if value == ALL_STATUSES else queryset.filter(status=value)
+        return rows.order_by("-submitted_at", "-id")
 
     def filter_late(self, queryset, name, value):
         return queryset.filter(is_late=value == "late")

@@ -351,9 +351,11 @@ def test_next_and_previous_awaiting(as_office, lead_user, plan, june):
     assert (first["previous_id"], first["next_id"]) == (None, reports[1].pk)
 
 
-def test_contribution_review(as_office, contribution):
+def test_contribution_review(as_office, contribution, report):
     html = ok(as_office.get(reverse("contribution-review", args=[contribution.pk]))).content.decode()
     assert "配合做好前期手续。" in html and "沣东新城" in html
+    # Beside it, the lead unit's report on the same task and month.
+    assert "牵头单位本期进展" in html and reverse("report-review", args=[report.pk]) in html
     response = as_office.post(reverse("contribution-review", args=[contribution.pk]),
                               {"action": "return", "comment": "请写明配合事项。"})
     assert response["Location"] == reverse("review-queue") + "?kind=contribution"

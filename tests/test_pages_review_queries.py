@@ -33,6 +33,11 @@ QUEUE_QUERIES = 13
 # actuals, evidence, calendar years, unread notifications
 REVIEW_QUERIES = 14
 
+# session, user + unit, offices inside the unit, the filing + task + unit (+ period), previous
+# and next awaiting (2), review record + actors, then the lead units' reports of the month (a
+# contribution) or the evidence (an annual work plan), calendar years, unread notifications
+OTHER_REVIEW_QUERIES = 10
+
 # session, user + unit, periods with their counts (one aggregate query), offices inside the
 # unit, 3 tab counts, calendar years, unread notifications
 PERIODS_QUERIES = 9
@@ -126,3 +131,19 @@ def test_periods_budget_does_not_grow_with_the_periods(as_office, lead_user, pla
     with django_assert_num_queries(PERIODS_QUERIES):
         response = ok(as_office.get(reverse("period-list")))
     assert len(response.context["periods"]) == 6
+
+
+def test_contribution_and_annual_plan_review_budgets(as_office, supporting_user, lead_user, task_1_1,
+                                                      django_assert_num_queries):
+    period = period_open(year=2022, month=6)
+    with at(2022, 7, 1, 10):
+        submit_report(lead_user, task_1_1, period)
+    contribution = filing_submit(user=supporting_user, filing=contribution_save(
+        user=supporting_user, task=task_1_1, period=period, text="配合。"))
+    plan = filing_submit(user=lead_user, filing=annual_plan_save(user=lead_user, task=task_1_1, year=2022,
+                                                                 content="方案"))
+    with django_assert_num_queries(OTHER_REVIEW_QUERIES):
+        response = ok(as_office.get(reverse("contribution-review", args=[contribution.pk])))
+    assert len(response.context["lead_reports"]) == 1
+    with django_assert_num_queries(OTHER_REVIEW_QUERIES):
+        ok(as_office.get(reverse("annual-plan-review", args=[plan.pk])))

@@ -1,5 +1,6 @@
 /* The review queue: 「全选」 ticks every awaiting filing on the page, the count of ticked ones is
- * shown beside 「批量通过」, and the filter form submits when a select changes.
+ * shown beside 「批量通过」, the filter form submits when a select changes, and forms with
+ * data-confirm ask before they are sent.
  * Without JavaScript the checkboxes and the filter button work as plain HTML. */
 (function () {
   "use strict";
@@ -46,13 +47,15 @@
     }
   });
 
+  /* Forms that cannot be undone in one click ask first: bulk approval, closing a period. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList.contains("bulk-form")) {
-      return;
+    var question = form.getAttribute("data-confirm");
+    if (form.classList.contains("bulk-form")) {
+      var ticked = boxes(form).filter(function (box) { return box.checked; }).length;
+      question = "确定通过所勾选的 " + ticked + " 份填报吗？";
     }
-    var ticked = boxes(form).filter(function (box) { return box.checked; }).length;
-    if (!window.confirm("确定通过所勾选的 " + ticked + " 份填报吗？")) {
+    if (question && !window.confirm(question)) {
       event.preventDefault();
     }
   });

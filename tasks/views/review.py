@@ -148,7 +148,7 @@ def _review(request, kind: ReviewKind, pk: int):
     context = {
         "kind": kind, "filing": filing, **_review_forms(filing, form),
         "events": selectors.review_record(filing=filing), "back": _back(request, kind),
-        "previous_id": previous_id, "next_id": next_id, **_filing_details(kind, filing), **_calendar(),
+        "previous_id": previous_id, "next_id": next_id, **_filing_details(kind, filing, user), **_calendar(),
     }
     return render(request, f"tasks/review/{kind.key}.html", context)
 
@@ -279,8 +279,9 @@ def _review_forms(filing, bound: ReviewForm | None) -> dict:
     return {"forms": forms, "refused": refused}
 
 
-def _filing_details(kind: ReviewKind, filing) -> dict:
-    """What the review page shows beyond the filing itself: 有对比 and 佐证材料."""
+def _filing_details(kind: ReviewKind, filing, user) -> dict:
+    """What the review page shows beyond the filing itself: 有对比 and 佐证材料 for a report,
+    the lead units' reports beside a contribution."""
     if kind.key == "report":
         previous = selectors.report_previous(report_or_task=filing.task, unit_id=filing.unit_id, period=filing.period)
         change = None if previous is None or None in (previous.progress, filing.progress) else (
@@ -292,7 +293,7 @@ def _filing_details(kind: ReviewKind, filing) -> dict:
         }
     if kind.key == "annual":
         return {"evidence": list(filing.evidence.all())}
-    return {}
+    return {"lead_reports": selectors.task_period_reports(user=user, task=filing.task, period=filing.period)}
 
 
 def _this_month() -> dict:
