@@ -44,6 +44,9 @@ class DueReport:
     label: str  # 「2026年10月」
     due_date: datetime.date
     submitted: bool
+    # Working days from today to the due date, when the caller counted them once for many
+    # lights (each count reads the calendar overrides: one query).
+    days_left: int | None = None
 
 
 def unit_light(
@@ -57,7 +60,9 @@ def unit_light(
     if behind > settings.LIGHT_RED_BEHIND:
         return LightResult(Light.RED, f"完成进度 {progress or 0}%，落后序时进度 {expected}% 达 {behind} 个百分点")
     if next_due and not next_due.submitted:
-        days = working_days_between(today, next_due.due_date)
+        days = next_due.days_left
+        if days is None:
+            days = working_days_between(today, next_due.due_date)
         if days <= settings.LIGHT_DUE_SOON_WORKING_DAYS:
             when = "今天" if days == 0 else f"还有 {days} 个工作日"
             return LightResult(Light.YELLOW, f"{next_due.label}进展{when}到期，尚未提交")

@@ -71,12 +71,14 @@ def _due_periods(today: datetime.date) -> tuple[ReportingPeriod | None, Reportin
 
 
 def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dict[int, TaskLights]:
-    """Lights of the tasks and of each of their lead units (2 queries, whatever the count).
+    """Lights of the tasks and of each of their lead units (2 queries whatever the count, and
+    the working days to the next due date counted once when a period is still to fall due).
 
     Needs ``task.plan`` loaded (select_related) for the time-elapsed expected progress.
     """
     today = today or timezone.localdate()
     last_due, next_due = _due_periods(today)
+    next_days = working_days_between(today, next_due.due_date) if next_due else None
     reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
     submitted = reports.filter(submitted_at__isnull=False)
     rows = TaskAssignment.objects.filter(task__in=[t.pk for t in tasks], role=AssignmentRole.LEAD).annotate(
@@ -91,7 +93,7 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
         light = unit_light(
             today=today, progress=progress,
             expected=expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=today),
-            last_due=_due(last_due, last_submitted, plan), next_due=_due(next_due, next_submitted, plan),
+            last_due=_due(last_due, last_submitted, plan), next_due=_due(next_due, next_submitted, plan, next_days),
         )
         by_task.setdefault(task_id, TaskLights(task=light)).units[unit_id] = light
     for lights in by_task.values():
@@ -99,11 +101,11 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
     return by_task
 
 
-def _due(period: ReportingPeriod | None, submitted: bool, plan) -> DueReport | None:
+def _due(period: ReportingPeriod | None, submitted: bool, plan, days_left: int | None = None) -> DueReport | None:
     """A period counts for a task only inside its plan's years."""
     if period is None or period.year not in plan.years:
         return None
-    return DueReport(period.label, period.due_date, bool(submitted))
+    return DueReport(period.label, period.due_date, bool(submitted), days_left)
 
 
 # --- the unit's reporting inbox --------------------------------------------------------------
@@ -491,6 +493,7 @@ def annual_plans_due(*, user: User, year: int) -> list[AnnualPlanRow]:
     open_statuses = FilingStatus.editable()
     return [AnnualPlanRow(t, plans.get(t.pk)) for t in tasks
             if t.pk not in plans or plans[t.pk].status in open_statuses]
+
 
 
 def task_period_reports(*, user: User, task: Task, period: ReportingPeriod) -> list[ProgressReport]:
