@@ -25,11 +25,13 @@ class Timing:
 
 @dataclass
 class Measured:
-    """One endpoint at one scale: queries per call (the most seen) and its timing, or why not."""
+    """One endpoint at one scale: queries per call (the most seen, with their SQL) and its
+    timing, or why not."""
 
     queries: int | None = None
     timing: Timing | None = None
     error: str = ""
+    sql: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,12 +1,17 @@
 """`make bench`: the foundation benchmark on PostgreSQL at 1×, 10× and 100× the real plan.
 
 For each scale, smallest first, the harness grows its own database (``xixian_bench`` on the
-server DATABASE_URL names, dropped and recreated at start) and measures, signed in as an office
-user:
+server DATABASE_URL names, dropped and recreated at start) and measures:
 
-- the plan browser (``plan-detail`` of the seed plan) and the task API's first page: queries
-  per request (at most 10, the same at every scale) and median / p90 wall time;
+- signed in as an office user, the plan browser (``plan-detail`` of the seed plan), the task
+  API's first page and the review queue's first page (``review-queue``, reports awaiting
+  review); signed in as a staff account of 新区行政审批与政务服务局, its reporting inbox
+  (``reporting-inbox`` at the seed plan's last month): queries per request (at most 10, the
+  same at every scale) and median / p90 wall time;
 - the floor: the same API rows read with ``.values()`` and dumped to JSON.
+
+A query count that changes with the scale is explained under the table: the queries that the
+larger scale runs more often, by shape.
 
 It prints one table (ratios between scales and against the floor, each with ✓ or ✗) and
 writes it to ``var/bench/foundation-<time>.md`` and ``.json``. A missed goal is reported, not
@@ -130,6 +135,9 @@ def _report_write(meta: dict, runs: list) -> None:
         "所有数字来自同一次运行",
         "营商办用户；方案浏览页 = plan-detail（种子方案）；任务 API = /api/v1/tasks/ 第一页；"
         "下限 = 同一页的行以 .values() 读取并 json.dumps",
+        "审核队列 = review-queue 第一页（营商办，待审核）；填报任务页 = reporting-inbox?period=种子方案最后一个月"
+        "（新区行政审批与政务服务局填报员；当前月不在任何方案年度内）",
+        "每个方案 36 个月的进展填报、审核记录、指标实际值与配合情况；当前月有待审核的进展填报",
     ]
     print(render_text(title, notes, runs, rows))
     directory = Path(settings.VAR_DIR) / "bench"

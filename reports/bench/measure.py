@@ -16,12 +16,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
+from reports.bench.dispatch_history import MEASURED_UNIT, office_user
 from reports.bench.figures import Timing
 from tasks.choices import AssignmentRole, Role
-from tasks.models import ActionPlan, Task, TaskAssignment, Unit, User
+from tasks.models import ActionPlan, ReportingPeriod, Task, TaskAssignment, Unit, User
 
 TASK_API_URL = "/api/v1/tasks/"
-OFFICE_UNIT = "新区党工委组织部（营商办）"
+UNIT_USERNAME = "bench-unit"
 QUERY_SAMPLES = 3
 
 
@@ -52,25 +53,39 @@ def time_in_turns(calls: dict[str, Callable[[], object]], *, repeat: int, warmup
     return timings
 
 
-def queries_per_call(call: Callable[[], object]) -> int:
-    """The most queries seen over a few calls (a count that varies shows up as the highest)."""
-    counts = []
+def queries_captured(call: Callable[[], object]) -> list[str]:
+    """The SQL of the call that ran the most queries over a few (a count that varies shows up
+    as the highest); the report compares these lists between scales."""
+    runs = []
     for _ in range(QUERY_SAMPLES):
         with CaptureQueriesContext(connection) as captured:
             call()
-        counts.append(len(captured.captured_queries))
-    return max(counts)
+        runs.append([query["sql"] for query in captured.captured_queries])
+    return max(runs, key=len)
+
+
+def queries_per_call(call: Callable[[], object]) -> int:
+    return len(queries_captured(call))
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def office_client() -> Client:
     """A client signed in as an office user (sees every task), created on first use."""
+    return _signed_in(office_user())
+
+
+def unit_client() -> Client:
+    """A client signed in as a staff account of the measured unit, created on first use."""
     user, _ = User.objects.get_or_create(
-        username="bench-office",
-        defaults={"full_name": "基准测试", "role": Role.OFFICE, "unit": Unit.objects.get(name=OFFICE_UNIT)},
+        username=UNIT_USERNAME,
+        defaults={"full_name": "基准测试填报员", "role": Role.UNIT_STAFF, "unit": Unit.objects.get(name=MEASURED_UNIT)},
     )
-    client = Client()
-    client.force_login(user)
-    return client
+    return _signed_in(user)
 
 
 def get_ok(client: Client, url: str):
@@ -92,11 +107,30 @@ def timed_get(client: Client, url: str) -> Callable[[], object]:
     return lambda: client.get(url)
 
 
-def plan_browser_url(plan: ActionPlan) -> str:
+def page_url(name: str, *args: object) -> str:
     try:
-        return reverse("plan-detail", args=[plan.pk])
+        return reverse(name, args=args)
     except NoReverseMatch as exc:
-        raise EndpointUnavailable("URL 名称 plan-detail 不存在") from exc
+        raise EndpointUnavailable(f"URL 名称 {name} 不存在") from exc
+
+
+def plan_browser_url(plan: ActionPlan) -> str:
+    return page_url("plan-detail", plan.pk)
+
+
+def review_queue_url() -> str:
+    """The queue as the office opens it: progress reports awaiting review, first page."""
+    return page_url("review-queue")
+
+
+def reporting_inbox_url(plan: ActionPlan) -> str:
+    """The measured unit's inbox at the seed plan's last month, where it has drafts, submitted
+    and returned reports. The default (current) month lies after every plan's years and would
+    list no task at all."""
+    period = ReportingPeriod.objects.filter(year=plan.end_year, month=12).first()
+    if period is None:
+        raise EndpointUnavailable(f"没有 {plan.end_year}年12月 填报期（合成数据未生成）")
+    return f"{page_url('reporting-inbox')}?period={period.pk}"
 
 
 def task_api_first_page_ids(client: Client) -> list[int]:

@@ -4,7 +4,9 @@ and JSON. Pure functions of the measured figures: no database, no Django set-up 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from reports.bench.figures import Measured, ScaleRun
@@ -12,7 +14,12 @@ from reports.bench.figures import Measured, ScaleRun
 PLAN_BROWSER = "plan_browser"
 TASK_API = "task_api"
 TASK_API_FLOOR = "task_api_floor"
-LABELS = {PLAN_BROWSER: "方案浏览页", TASK_API: "任务 API 列表", TASK_API_FLOOR: "下限 values()+JSON"}
+REVIEW_QUEUE = "review_queue"
+REPORTING_INBOX = "reporting_inbox"
+LABELS = {
+    PLAN_BROWSER: "方案浏览页", TASK_API: "任务 API 列表", TASK_API_FLOOR: "下限 values()+JSON",
+    REVIEW_QUEUE: "审核队列", REPORTING_INBOX: "填报任务页",
+}
 
 MAX_QUERIES = 10
 SCALE_RATIO_GOAL = 1.5
@@ -82,6 +89,8 @@ def table_rows(runs: list[ScaleRun]) -> list[Row]:
         Row("数据 任务数", [_fmt(run.counts["tasks"]) for run in runs]),
         Row("数据 单位数", [_fmt(run.counts["units"]) for run in runs]),
         Row("数据 任务分工数", [_fmt(run.counts["assignments"]) for run in runs]),
+        Row("数据 进展填报数", [_fmt(run.counts.get("reports")) for run in runs]),
+        Row("数据 审核记录数", [_fmt(run.counts.get("review_events")) for run in runs]),
         Row("数据 历史记录行数", [_fmt(run.counts["history"]) for run in runs]),
         Row("数据 生成耗时 s", [_fmt(run.growth_seconds) for run in runs]),
         Row("机器负载（1 分钟）", [_fmt(run.load_average, 2) for run in runs]),
@@ -91,12 +100,41 @@ def table_rows(runs: list[ScaleRun]) -> list[Row]:
     ratios = floor_ratios(runs)
     rows.append(Row("任务 API ÷ 下限", [_fmt(r, 2) for r in ratios], f"每个规模 ≤{FLOOR_RATIO_GOAL}",
                     _verdict(all(r is not None and r <= FLOOR_RATIO_GOAL for r in ratios))))
+    for key in (REVIEW_QUEUE, REPORTING_INBOX):
+        rows += _endpoint_rows(runs, key)
     return rows
 
 
 def errors(runs: list[ScaleRun]) -> list[str]:
     return [f"{run.scale}× {LABELS[key]}：{m.error}"
             for run in runs for key, m in run.results.items() if m.error]
+
+
+def sql_shape(sql: str) -> str:
+    """A query with its values taken out, so that the same query at two scales compares equal:
+    numbers and strings become ?, and an IN list of any length becomes (…)."""
+    shape = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    shape = re.sub(r"\b\d+(?:\.\d+)?\b", "?", shape)
+    return re.sub(r"IN \((?:\?, )*\?\)", "IN (…)", shape)
+
+
+def query_growth(runs: list[ScaleRun]) -> list[str]:
+    """For each endpoint whose query count changes with the scale: the queries that the larger
+    scale runs more often than the smallest, by shape, with how many more."""
+    lines = []
+    for key in LABELS:
+        measured = [(run.scale, run.results[key]) for run in runs if key in run.results and run.results[key].sql]
+        if len({len(m.sql) for _, m in measured}) < 2:
+            continue
+        (base_scale, base), *others = measured
+        for scale, m in others:
+            extra = Counter(map(sql_shape, m.sql)) - Counter(map(sql_shape, base.sql))
+            fewer = Counter(map(sql_shape, base.sql)) - Counter(map(sql_shape, m.sql))
+            for shape, n in sorted(extra.items(), key=lambda item: -item[1]):
+                lines.append(f"{LABELS[key]} {scale}× 比 {base_scale}× 多 {n} 条：{shape[:300]}")
+            for shape, n in sorted(fewer.items(), key=lambda item: -item[1]):
+                lines.append(f"{LABELS[key]} {scale}× 比 {base_scale}× 少 {n} 条：{shape[:300]}")
+    return lines
 
 
 def _width(text: str) -> int:
@@ -121,14 +159,15 @@ def render_text(title: str, notes: list[str], runs: list[ScaleRun], rows: list[R
     lines = ["  ".join(_pad(cell, widths[i], i in numeric) for i, cell in enumerate(line)).rstrip()
              for line in grid]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join([title, *notes, "", *lines, *("! " + e for e in errors(runs))]) + "\n"
+    problems = [*("! " + e for e in errors(runs)), *("! 查询数随规模变化：" + g for g in query_growth(runs))]
+    return "\n".join([title, *notes, "", *lines, *problems]) + "\n"
 
 
 def render_markdown(title: str, notes: list[str], runs: list[ScaleRun], rows: list[Row]) -> str:
     grid = _grid(runs, rows)
     align = ["---", *("---:" for _ in runs), "---", ":---:"]
     lines = [f"| {' | '.join(line)} |" for line in [grid[0], align, *grid[1:]]]
-    problems = [f"- {e}" for e in errors(runs)]
+    problems = [f"- {e}" for e in errors(runs)] + [f"- 查询数随规模变化：`{g}`" for g in query_growth(runs)]
     return "\n".join([f"# {title}", "", *(f"- {n}" for n in notes), "", *lines, "", *problems]).rstrip() + "\n"
 
 
@@ -137,7 +176,7 @@ def render_json(meta: dict, runs: list[ScaleRun], rows: list[Row]) -> str:
         timing = m.timing
         return {"queries": m.queries, "error": m.error or None,
                 "median_ms": timing and timing.median_ms, "p90_ms": timing and timing.p90_ms,
-                "samples_ms": timing and [s * 1000 for s in timing.samples]}
+                "samples_ms": timing and [s * 1000 for s in timing.samples], "sql": m.sql}
 
     data = {
         "meta": meta,
@@ -145,7 +184,10 @@ def render_json(meta: dict, runs: list[ScaleRun], rows: list[Row]) -> str:
         "scales": [{"scale": run.scale, "counts": run.counts, "growth_seconds": run.growth_seconds,
                     "load_average": run.load_average, "results": {k: measured(m) for k, m in run.results.items()}} for run in runs],
         "ratios": {"plan_browser_scale": scale_ratios(runs, PLAN_BROWSER),
-                   "task_api_scale": scale_ratios(runs, TASK_API), "task_api_floor": floor_ratios(runs)},
+                   "task_api_scale": scale_ratios(runs, TASK_API), "task_api_floor": floor_ratios(runs),
+                   "review_queue_scale": scale_ratios(runs, REVIEW_QUEUE),
+                   "reporting_inbox_scale": scale_ratios(runs, REPORTING_INBOX)},
+        "query_growth": query_growth(runs),
         "table": [{"label": r.label, "values": r.values, "goal": r.goal, "verdict": r.verdict} for r in rows],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

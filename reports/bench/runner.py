@@ -1,4 +1,4 @@
-"""Scale by scale: grow the data, refresh the planner's statistics, measure both endpoints.
+"""Scale by scale: grow the data, refresh the planner's statistics, measure every endpoint.
 
 Needs Django set up on the benchmark database (see harness.py).
 """
@@ -17,13 +17,22 @@ from reports.bench.measure import (
     EndpointUnavailable,
     office_client,
     plan_browser_url,
-    queries_per_call,
+    queries_captured,
+    reporting_inbox_url,
+    review_queue_url,
     task_api_first_page_ids,
     task_rows_floor,
     time_in_turns,
     timed_get,
+    unit_client,
 )
-from reports.bench.report import PLAN_BROWSER, TASK_API, TASK_API_FLOOR
+from reports.bench.report import (
+    PLAN_BROWSER,
+    REPORTING_INBOX,
+    REVIEW_QUEUE,
+    TASK_API,
+    TASK_API_FLOOR,
+)
 from reports.bench.synthetic import synthetic_counts, synthetic_grow
 from tasks.models import ActionPlan
 
@@ -50,14 +59,20 @@ def _statistics_refresh() -> None:
 
 
 def scale_measure(*, plan: ActionPlan, repeat: int, warmup: int) -> dict[str, Measured]:
-    """Both endpoints and the floor, timed in turns; an unavailable one is reported, not timed."""
-    client = office_client()
+    """Every endpoint and the floor, timed in turns; an unavailable one is reported, not timed."""
+    client, unit = office_client(), unit_client()
     results: dict[str, Measured] = {}
     calls = {}
-    try:
-        calls[PLAN_BROWSER] = timed_get(client, plan_browser_url(plan))
-    except EndpointUnavailable as exc:
-        results[PLAN_BROWSER] = Measured(error=str(exc))
+    pages = {
+        PLAN_BROWSER: (client, lambda: plan_browser_url(plan)),
+        REVIEW_QUEUE: (client, review_queue_url),
+        REPORTING_INBOX: (unit, lambda: reporting_inbox_url(plan)),
+    }
+    for key, (page_client, url) in pages.items():
+        try:
+            calls[key] = timed_get(page_client, url())
+        except EndpointUnavailable as exc:
+            results[key] = Measured(error=str(exc))
     try:
         ids = task_api_first_page_ids(client)
         calls[TASK_API] = timed_get(client, TASK_API_URL)
@@ -67,5 +82,6 @@ def scale_measure(*, plan: ActionPlan, repeat: int, warmup: int) -> dict[str, Me
         results[TASK_API_FLOOR] = Measured(error="没有任务 API 可比较")
     timings = time_in_turns(calls, repeat=repeat, warmup=warmup)
     for name, call in calls.items():
-        results[name] = Measured(queries=queries_per_call(call), timing=timings[name])
+        sql = queries_captured(call)
+        results[name] = Measured(queries=len(sql), timing=timings[name], sql=sql)
     return results

@@ -10,7 +10,11 @@ adds plans 2…k, 「合成方案 0002」…, each shaped like the seed plan:
 - the seed's assignments, each one on the real unit or on the plan's copy of it (a real
   department collects tasks from every plan, as it would over the years);
 - history as the portal writes it: a creation row for every record, then ``EDIT_ROUNDS``
-  rounds of edits to every task (several history rows per task).
+  rounds of edits to every task (several history rows per task);
+- monthly dispatch (dispatch_history.py): 36 months of progress reports, their review record,
+  indicator actuals and contributions for every plan, the seed plan included (its last month
+  open, with the measured unit's drafts), and the current month, open, with reports awaiting
+  review.
 
 The seed plan's own rows are never written. Growth is incremental (scale 10 after scale 1 adds
 plans 2…10) and deterministic: plan n draws from its own seeded random generator, so the data
@@ -24,18 +28,32 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from reports.bench.dispatch_history import (
+    MEASURED_UNIT,
+    current_period_fill,
+    history_rng,
+    office_user,
+    plan_history_create,
+    plans_without_history,
+)
 from tasks.models import (
     ActionPlan,
+    Contribution,
     Indicator,
+    IndicatorActual,
     PlanTarget,
+    ProgressReport,
+    ReportingPeriod,
+    ReviewEvent,
     Task,
     TaskAssignment,
     TaskGroup,
@@ -48,7 +66,10 @@ TITLE_PREFIX = "合成方案 "
 DEFAULT_SEED = 2020
 EDIT_ROUNDS = 3
 CHANGE_REASON = "合成数据"
-HISTORY_MODELS = (Unit, ActionPlan, PlanTarget, TaskGroup, Task, TaskAssignment, Indicator)
+HISTORY_MODELS = (
+    Unit, ActionPlan, PlanTarget, TaskGroup, Task, TaskAssignment, Indicator,
+    ReportingPeriod, ProgressReport, Contribution, IndicatorActual,
+)
 
 
 def synthetic_title(number: int) -> str:
@@ -110,10 +131,15 @@ class GrowthReport:
     scale: int
     seed_plan: ActionPlan
     plans_added: list[int] = field(default_factory=list)
+    histories_added: list[int] = field(default_factory=list)  # plans given their 36 months of filings
+    current_filled: bool = False  # the current month's filings were written by this call
 
 
-def synthetic_grow(*, scale: int, seed: int = DEFAULT_SEED) -> GrowthReport:
-    """Grow the database to ``scale``× the seed plan; plans already there are kept as they are."""
+def synthetic_grow(*, scale: int, seed: int = DEFAULT_SEED, today: date | None = None) -> GrowthReport:
+    """Grow the database to ``scale``× the seed plan; plans already there are kept as they are.
+
+    ``today`` (default: the real date) names the current month, open for reporting.
+    """
     if scale < 1:
         raise ValueError("scale must be at least 1")
     shape = SeedShape.read(seed_plan_load())
@@ -125,7 +151,25 @@ def synthetic_grow(*, scale: int, seed: int = DEFAULT_SEED) -> GrowthReport:
         if synthetic_title(number) not in existing:
             _plan_create(shape, number, random.Random(seed * 100_000 + number))
             report.plans_added.append(number)
+    _dispatch_fill(report, seed=seed, today=today or timezone.localdate())
     return report
+
+
+def _dispatch_fill(report: GrowthReport, *, seed: int, today: date) -> None:
+    """Filings for every plan up to the scale that has none in its years, then the current month."""
+    titles = {synthetic_title(number): number for number in range(2, report.scale + 1)}
+    numbers = {report.seed_plan.pk: 1} | {
+        pk: titles[title] for pk, title in ActionPlan.objects.filter(title__in=titles).values_list("pk", "title")
+    }
+    plans = sorted(ActionPlan.objects.filter(pk__in=numbers), key=lambda plan: numbers[plan.pk])
+    reviewer, measured = office_user(), Unit.objects.get(name=MEASURED_UNIT).pk
+    for plan in plans_without_history(plans):
+        number = numbers[plan.pk]
+        plan_history_create(plan, history_rng(seed, number), reviewer, measured_unit_id=measured if number == 1 else None)
+        report.histories_added.append(number)
+    report.current_filled = current_period_fill(
+        report.seed_plan, today=today, rng=history_rng(seed, 0), reviewer=reviewer,
+    )
 
 
 @transaction.atomic
@@ -233,12 +277,17 @@ def _tasks_edit(tasks: list[Task], plan: ActionPlan, created_at: datetime, rng: 
 
 
 def synthetic_counts() -> dict[str, int]:
-    """Rows per table, and history rows across the plan's tables (9 queries)."""
+    """Rows per table, and history rows across the plan's and dispatch tables (20 queries)."""
     return {
         "plans": ActionPlan.objects.count(),
         "tasks": Task.objects.count(),
         "units": Unit.objects.count(),
         "assignments": TaskAssignment.objects.count(),
         "indicators": Indicator.objects.count(),
+        "periods": ReportingPeriod.objects.count(),
+        "reports": ProgressReport.objects.count(),
+        "contributions": Contribution.objects.count(),
+        "review_events": ReviewEvent.objects.count(),
+        "actuals": IndicatorActual.objects.count(),
         "history": sum(model.history.count() for model in HISTORY_MODELS),
     }
