@@ -97,6 +97,7 @@ def test_missing_file_is_required(as_office):
 
 
 def test_import_list_budget(as_office, preview_run, django_assert_num_queries):
-    # session, user + unit, the last runs with their author and plan (one join)
-    with django_assert_num_queries(3):
+    # session, user + unit, unread notifications count (top bar), the last runs with their
+    # author and plan (one join)
+    with django_assert_num_queries(4):
         assert as_office.get(reverse("plan-import")).status_code == 200

@@ -2,10 +2,20 @@
 
 Each budget names its queries, in the order they run. A signed-in request through the test
 client always costs two before the view runs: the session row and the user row, which comes
-with the user's unit (one join) for the top bar.
+with the user's unit (one join) for the top bar. Every full page adds one more for the top bar:
+the unread notifications count (one COUNT on the partial index ``notification_unread``).
+
+Lights (红黄绿灯) cost two queries whatever the number of tasks: the reporting periods and the
+lead assignments with their latest progress and submitted flags; with no period still to fall
+due (no periods at all here) the calendar is not read. The pages of monthly dispatch have their
+own budgets in test_pages_filing_queries.py.
 """
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from tasks.models import Task
@@ -25,9 +35,10 @@ def ok(response):
 # --- plan browser ----------------------------------------------------------------------------
 
 # session, user + unit, plan, tasks + group + plan (one join), assignments + units, task
-# indicators, the offices inside the user's unit (highlighting; the visibility check for unit
-# users), yearly targets, plan-level indicators
-PLAN_DETAIL_QUERIES = 9
+# indicators, periods (lights), lead assignments with progress (lights), the offices inside the
+# user's unit (highlighting; the visibility check for unit users), unread notifications count,
+# yearly targets, plan-level indicators
+PLAN_DETAIL_QUERIES = 12
 
 
 def test_plan_detail_office(as_office, plan, django_assert_num_queries):
@@ -52,10 +63,11 @@ def test_plan_detail_does_not_depend_on_the_number_of_tasks(as_office, plan, dja
 
 # --- task search -----------------------------------------------------------------------------
 
-# session, user + unit, count (paginator), the offices inside the user's unit,
-# the filter form's choices: plans, groups + plan, units; the page of tasks + group + plan
-# (one join), assignments + units
-TASK_LIST_QUERIES = 9
+# session, user + unit, count (paginator), the page of tasks + group + plan (one join),
+# assignments + units, periods (lights), lead assignments with progress (lights), the offices
+# inside the user's unit, unread notifications count, the filter form's choices: plans,
+# groups + plan, units
+TASK_LIST_QUERIES = 12
 
 
 @pytest.mark.parametrize(("params", "shown"), [({}, 50), ({"q": "绿色通道"}, 1), ({"kind": "safeguard"}, 6)])
@@ -67,7 +79,7 @@ def test_task_list_office(as_office, django_assert_num_queries, params, shown):
 
 @pytest.mark.parametrize(("params", "shown"), [({}, 18), ({"q": "绿色通道"}, 1)])
 def test_task_list_unit_user(client, lead_user, django_assert_num_queries, params, shown):
-    # The same ten; the scope query runs first, for the visibility check.
+    # The same twelve; the scope query runs first, for the visibility check.
     client.force_login(lead_user)
     with django_assert_num_queries(TASK_LIST_QUERIES):
         response = ok(client.get(reverse("task-list"), params))
@@ -75,24 +87,29 @@ def test_task_list_unit_user(client, lead_user, django_assert_num_queries, param
 
 
 def test_task_list_filtered_by_group_adds_the_choice_check(as_office, task_1_1, django_assert_num_queries):
-    # The ten above + the lookup that validates the chosen group.
+    # The twelve above + the lookup that validates the chosen group.
     with django_assert_num_queries(TASK_LIST_QUERIES + 1):
         response = ok(as_office.get(reverse("task-list"), {"group": task_1_1.group_id}))
     assert len(response.context["page"].object_list) == 4
 
 
 def test_task_list_htmx_fragment(as_office, django_assert_num_queries):
-    # The fragment has no form and no top bar: session, user, count, the offices inside the
-    # user's unit, tasks + group + plan, assignments + units.
-    with django_assert_num_queries(6):
+    # The fragment has no form and no top bar: session, user, count, tasks + group + plan,
+    # assignments + units, periods (lights), lead assignments with progress (lights), the
+    # offices inside the user's unit.
+    with django_assert_num_queries(8):
         ok(as_office.get(reverse("task-list"), headers={"HX-Request": "true"}))
 
 
 # --- home ------------------------------------------------------------------------------------
 
 # session, user + unit, current plan, the offices inside the user's unit (visibility scope and
-# roles, looked up once), the unit's tasks + group + plan, assignments + units
-HOME_UNIT_USER_QUERIES = 6
+# roles, looked up once), the unit's tasks + group + plan, assignments + units, periods (lights),
+# lead assignments with progress (lights), the current period (none open here: no inbox), the
+# unit's returned reports, contributions and annual plans with their return comments (3),
+# unread notifications count. With an open period the inbox adds its own: see
+# test_pages_filing_queries.py.
+HOME_UNIT_USER_QUERIES = 13
 
 
 @pytest.mark.parametrize(("persona", "count"), [("lead_user", 18), ("outsider", 1)], indirect=["persona"])
@@ -111,25 +128,35 @@ def test_home_does_not_depend_on_the_number_of_tasks(client, lead_user, plan, dj
     assert sum(len(tasks) for tasks in mine.values()) == 1
 
 
-def test_home_office(as_office, django_assert_num_queries):
+def test_home_office(client, office, django_assert_num_queries):
     # session, user + unit, current plan, tasks per group (one GROUP BY), the plan's groups,
     # the offices inside the user's unit (roles and highlighting, looked up once), the unit's
-    # tasks + group + plan, assignments + units
-    with django_assert_num_queries(8):
-        response = ok(as_office.get(reverse("home")))
+    # tasks + group + plan, assignments + units, periods (lights), lead assignments with
+    # progress (lights), the years whose holidays the office entered (calendar warning: 2027 is
+    # beyond the calendar library), unread notifications count
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        client.force_login(office)
+        with django_assert_num_queries(12):
+            response = ok(client.get(reverse("home")))
     assert response.context["summary_total"] == 57
+    assert response.context["calendar_warnings"] == [2027]
 
 
 # --- task, unit pages --------------------------------------------------------------------------
 
 
 def test_task_detail(as_office, task_1_1, django_assert_num_queries):
-    # session, user + unit, task + group + plan, assignments + units, indicators
-    with django_assert_num_queries(5):
+    # A task without any report yet (with a history: test_pages_filing_queries.py):
+    # session, user + unit, task + group + plan, assignments + units, indicators, periods
+    # (lights), lead assignments with progress (lights), the current period, the offices inside
+    # the user's unit (which drafts are its own), reports, contributions, annual plans; the
+    # timeline: report labels, assignment history, unit names, indicator names, task history;
+    # unread notifications count
+    with django_assert_num_queries(18):
         ok(as_office.get(reverse("task-detail", args=[task_1_1.pk])))
 
 
 def test_unit_list(as_office, django_assert_num_queries):
-    # session, user + unit, units + parent, aliases, members
-    with django_assert_num_queries(5):
+    # session, user + unit, units + parent, aliases, members, unread notifications count
+    with django_assert_num_queries(6):
         ok(as_office.get(reverse("unit-list")))

@@ -19,6 +19,7 @@ from tasks.filters import TaskFilter
 from tasks.forms import PlanUploadForm
 from tasks.models import Task, TaskGroup, Unit
 from tasks.plan_text import PlanTextError
+from tasks.views import filing
 
 TASKS_PER_PAGE = 50
 
@@ -40,9 +41,12 @@ def home(request):
     user = request.user
     plan = selectors.plan_current(user=user)
     summary = selectors.plan_group_counts(user=user, plan=plan) if plan and user.sees_everything else []
+    mine = selectors.my_tasks(user=user)
+    filing.lights_attach([*mine[AssignmentRole.LEAD], *mine[AssignmentRole.SUPPORTING]])
     context = {
+        **filing.home_context(user=user),
         "plan": plan,
-        "mine": selectors.my_tasks(user=user),
+        "mine": mine,
         "self_ids": user.scope_unit_ids(),
         "summary": summary,
         "summary_total": sum(count for _, count in summary),
@@ -61,6 +65,7 @@ def plan_detail(request, pk: int):
     user = request.user
     plan = selectors.plan_get(user=user, pk=pk)
     tree = selectors.plan_tree(user=user, plan=plan)
+    filing.lights_attach([task for _, tasks in tree for task in tasks])
     context = {
         "plan": plan,
         "targets": plan.targets.all(),
@@ -78,6 +83,7 @@ def task_list(request):
     """任务检索: TaskFilter over the visible tasks; htmx swaps only the results."""
     filterset = _task_filter(request)
     page = Paginator(filterset.qs, TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = filing.lights_attach(list(page.object_list))
     context = {"filter": filterset, "page": page, "self_ids": request.user.scope_unit_ids()}
     if _is_htmx_fragment(request):
         response = _page(request, "tasks/_task_results.html", context)
@@ -91,11 +97,13 @@ def task_list(request):
 def task_detail(request, pk: int):
     task = selectors.task_get(user=request.user, pk=pk)
     assignments = list(task.assignments.all())  # prefetched with their units
+    leads = [a for a in assignments if a.role == AssignmentRole.LEAD]
     context = {
         "task": task,
-        "leads": [a for a in assignments if a.role == AssignmentRole.LEAD],
+        "leads": leads,
         "supports": [a for a in assignments if a.role == AssignmentRole.SUPPORTING],
         "indicators": task.indicators.all(),
+        **filing.task_dispatch_context(user=request.user, task=task, leads=leads),
     }
     return _page(request, "tasks/task_detail.html", context)
 
