@@ -22,6 +22,11 @@ DEMO_ACCOUNTS = [
     ("xixianjituan", "孙集团", "西咸集团", Role.UNIT_STAFF),
 ]
 
+# The demo history (tasks/demo_history.py): the office account that reviews, and the accounts
+# of supporting units that add their 配合情况 to the tasks they support.
+DEMO_REVIEWER = "yingshangban"
+DEMO_CONTRIBUTORS = ("fengdong", "xixianjituan")
+
 
 OFFICE_GROUP = "营商办管理员"
 
