@@ -139,6 +139,9 @@ def test_inbox_lists_the_units_lead_and_supporting_tasks(client, lead_user, supp
 
     rows = signed_in(client, supporting_user).get(reverse("reporting-inbox")).context["rows"]
     assert {row.task.code: row.role for row in rows}["1.1"] == "supporting"
+    # A supporting unit sees the task's light: that of its lead unit.
+    supporting_row = next(row for row in rows if row.task.code == "1.1")
+    assert supporting_row.light is not None and "牵头" in html_of(client.get(reverse("reporting-inbox")))
     assert contribution_url(june, task_1_1) in html_of(client.get(reverse("reporting-inbox")))
 
 

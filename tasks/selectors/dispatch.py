@@ -145,7 +145,9 @@ def reporting_inbox(*, user: User, period: ReportingPeriod | None, today: dateti
         lead = any(a.role == AssignmentRole.LEAD for a in task.assignments.all())
         filing = reports.get(task.pk) if lead else contributions.get(task.pk)
         own = lights.get(task.pk)
-        light = next((own.units[a.unit_id] for a in task.assignments.all() if own and a.unit_id in own.units), None)
+        # A lead unit sees its own light; a supporting unit the task's (its lead units' worst).
+        light = next((own.units[a.unit_id] for a in task.assignments.all() if own and a.unit_id in own.units),
+                     own.task if own else None)
         rows.append(InboxRow(task, AssignmentRole.LEAD if lead else AssignmentRole.SUPPORTING, filing, light, days_left))
     done = {FilingStatus.SUBMITTED, FilingStatus.APPROVED}
     return sorted(rows, key=lambda r: (not r.returned, r.filing is not None and r.filing.status in done,
