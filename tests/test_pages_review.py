@@ -311,6 +311,22 @@ def test_refused_action_keeps_the_text(as_office, report, office):
     assert reload(report).status == FilingStatus.APPROVED
 
 
+def test_a_colleague_acting_first_shows_the_report_as_it_now_stands(as_office, report, office, monkeypatch):
+    from tasks.services import dispatch
+
+    real = dispatch.filing_review
+
+    def colleague_first(**kwargs):
+        real(user=office, filing=report, action="approve")  # between the page's read and the action
+        return real(**kwargs)
+
+    monkeypatch.setattr(dispatch, "filing_review", colleague_first)
+    response = ok(as_office.post(reverse("report-review", args=[report.pk]), {"action": "return", "comment": "请核实。"}))
+    assert response.context["filing"].status == FilingStatus.APPROVED
+    assert [action for action, _ in response.context["forms"]] == [ReviewAction.REOPEN]
+    assert "请核实。" in response.content.decode()
+
+
 def test_reopen_an_approved_report_with_a_reason(as_office, report, office):
     filing_review(user=office, filing=report, action="approve")
     page = ok(as_office.get(reverse("report-review", args=[report.pk]))).content.decode()

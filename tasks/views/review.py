@@ -141,6 +141,7 @@ def _review(request, kind: ReviewKind, pk: int):
             services.filing_review(user=user, filing=filing, action=action, comment=comment)
         except services.DispatchError as exc:
             _add_errors(form, exc)
+            filing = kind.get(user=user, pk=pk)  # as it stands now, if a colleague acted first
         else:
             messages.success(request, f"{kind.label}「{_name(filing)}」{DONE[action]}。")
             return redirect(_back(request, kind))
