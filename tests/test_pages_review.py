@@ -172,8 +172,14 @@ def _actions(report, contribution, annual_plan, june) -> dict[str, tuple[str, di
                           lambda: reload(report).status == FilingStatus.RETURNED),
         "approve-contribution": (reverse("contribution-review", args=[contribution.pk]), {"action": "approve"},
                                  lambda: reload(contribution).status == approved),
+        "return-contribution": (reverse("contribution-review", args=[contribution.pk]),
+                                {"action": "return", "comment": "请写明配合事项。"},
+                                lambda: reload(contribution).status == FilingStatus.RETURNED),
         "approve-annual-plan": (reverse("annual-plan-review", args=[annual_plan.pk]), {"action": "approve"},
                                 lambda: reload(annual_plan).status == approved),
+        "return-annual-plan": (reverse("annual-plan-review", args=[annual_plan.pk]),
+                               {"action": "return", "comment": "请补充工作台账。"},
+                               lambda: reload(annual_plan).status == FilingStatus.RETURNED),
         "approve-bulk": (reverse("review-approve-bulk"), {"ids": [report.pk]},
                          lambda: reload(report).status == approved),
         "period-open": (reverse("period-list"), {"year": 2022, "month": 7},
@@ -183,8 +189,8 @@ def _actions(report, contribution, annual_plan, june) -> dict[str, tuple[str, di
     }
 
 
-ACTIONS = ["approve-report", "return-report", "approve-contribution", "approve-annual-plan", "approve-bulk",
-           "period-open", "period-close"]
+ACTIONS = ["approve-report", "return-report", "approve-contribution", "return-contribution",
+           "approve-annual-plan", "return-annual-plan", "approve-bulk", "period-open", "period-close"]
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)
@@ -200,6 +206,17 @@ def test_action_matrix(client, report, contribution, annual_plan, june, action, 
     else:
         assert response.status_code == OFFICE_ACTS[name], (action, name)
     assert took_effect() is (name == "office"), (action, name)
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)
+def test_report_reopen_matrix(client, report, office, persona, request):
+    name = request.node.callspec.params["persona"]
+    filing_review(user=office, filing=report, action="approve")
+    if persona is not None:
+        client.force_login(persona)
+    response = client.post(reverse("report-review", args=[report.pk]), {"action": "reopen", "comment": "口径调整。"})
+    assert response.status_code == (302 if persona is None else OFFICE_ACTS[name])
+    assert reload(report).status == (FilingStatus.RETURNED if name == "office" else FilingStatus.APPROVED)
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)
