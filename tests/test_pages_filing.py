@@ -361,6 +361,13 @@ def test_evidence_is_downloaded_as_an_attachment_under_its_chinese_name(client, 
     assert b"".join(response.streaming_content) == tiny_pdf()
 
 
+def test_a_file_missing_from_storage_is_404(client, lead_user, task_1_1, june):
+    signed_in(client, lead_user).post(report_url(june, task_1_1), {**FULL, "files": [pdf_upload()], "action": "save"})
+    evidence = Evidence.objects.get()
+    evidence.file.storage.delete(evidence.file.name)
+    assert client.get(reverse("evidence-download", args=[evidence.pk])).status_code == 404
+
+
 def test_a_file_whose_content_does_not_match_is_refused_beside_the_field(client, lead_user, task_1_1, june):
     fake = SimpleUploadedFile("台账.pdf", b"just text", content_type="application/pdf")
     response = signed_in(client, lead_user).post(report_url(june, task_1_1), {**FULL, "files": [fake], "action": "save"})

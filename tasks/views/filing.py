@@ -151,9 +151,12 @@ def annual_plan_edit(request, year: int, task_id: int):
 def evidence_download(request, pk: int):
     """A 佐证材料 file, always as a download under its original name (RFC 6266 filename*)."""
     evidence = dispatch_selectors.evidence_get(user=request.user, pk=pk)
+    try:
+        stored = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件已不在存储中。") from None
     response = FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
-        content_type=evidence.content_type,
+        stored, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
