@@ -14,14 +14,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus, ReviewAction
-from tasks.evidence import EvidenceError, evidence_check
+from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus, ReviewAction, Role
+from tasks.evidence import CheckedFile, EvidenceError, evidence_check
 from tasks.models import (
     AnnualWorkPlan,
     Contribution,
@@ -63,11 +63,18 @@ def period_due_date(*, year: int, month: int) -> tuple[datetime.date, bool]:
 
 @transaction.atomic
 def period_open(*, year: int, month: int, user: User | None = None) -> ReportingPeriod:
-    """Open the month for reporting (idempotent; reopens a closed one)."""
+    """Open the month for reporting (idempotent; reopens a closed one).
+
+    ``user`` is the office member who opens it; jobs and commands pass none.
+    """
+    if user is not None:
+        _require_office(user, "只有新区营商办可以打开填报期。")
+    if not 1 <= month <= 12:
+        raise DispatchError("月份应为 1 到 12。")
     period = ReportingPeriod.objects.select_for_update().filter(year=year, month=month).first()
-    if period is None:
-        due, provisional = period_due_date(year=year, month=month)
-        period = ReportingPeriod(year=year, month=month, due_date=due, due_provisional=provisional)
+    if period is None or period.due_provisional:
+        period = period or ReportingPeriod(year=year, month=month)
+        period.due_date, period.due_provisional = period_due_date(year=year, month=month)
     period.status = PeriodStatus.OPEN
     period._history_user = user
     period.save()
@@ -76,7 +83,7 @@ def period_open(*, year: int, month: int, user: User | None = None) -> Reporting
 
 @transaction.atomic
 def period_close(*, period: ReportingPeriod, user: User) -> ReportingPeriod:
-    _require_office(user)
+    _require_office(user, "只有新区营商办可以关闭填报期。")
     period.status = PeriodStatus.CLOSED
     period._history_user = user
     period.save(update_fields=["status"])
@@ -84,18 +91,33 @@ def period_close(*, period: ReportingPeriod, user: User) -> ReportingPeriod:
 
 
 def period_open_current(*, today: datetime.date | None = None) -> ReportingPeriod:
-    """The daily job: the current month is open for reporting (never reopens a closed one)."""
+    """The periodic job: the current month is open for reporting (never reopens a closed one).
+
+    A due date first counted Monday–Friday (a year without holidays yet) is counted again, so
+    that it becomes exact once the office has entered that year's holidays.
+    """
     today = today or timezone.localdate()
     existing = ReportingPeriod.objects.filter(year=today.year, month=today.month).first()
-    return existing or period_open(year=today.year, month=today.month)
+    if existing is None:
+        return period_open(year=today.year, month=today.month)
+    if existing.due_provisional:
+        _period_due_recount(existing)
+    return existing
+
+
+def _period_due_recount(period: ReportingPeriod) -> None:
+    due, provisional = period_due_date(year=period.year, month=period.month)
+    if (due, provisional) != (period.due_date, period.due_provisional):
+        period.due_date, period.due_provisional = due, provisional
+        period.save(update_fields=["due_date", "due_provisional"])
 
 
 # --- who may do what -------------------------------------------------------------------------
 
 
-def _require_office(user: User) -> None:
+def _require_office(user: User, message: str = "只有新区营商办可以审核。") -> None:
     if not user.is_office:
-        raise PermissionDenied("只有新区营商办可以审核。")
+        raise PermissionDenied(message)
 
 
 def access_filing_unit(*, user: User, task: Task, role: str) -> int:
@@ -110,15 +132,20 @@ def access_filing_unit(*, user: User, task: Task, role: str) -> int:
         TaskAssignment.objects.filter(task=task, role=role, unit_id__in=user.scope_unit_ids())
         .order_by("sort_order").values_list("unit_id", flat=True).first()
     )
-    if unit_id is None or user.role != "unit_staff":
+    if unit_id is None or user.role != Role.UNIT_STAFF:
         label = "牵头" if role == AssignmentRole.LEAD else "配合"
         raise PermissionDenied(f"本单位不是该任务的{label}单位，不能填报。")
     return unit_id
 
 
 def _access_own_filing(*, user: User, filing: Filing) -> None:
-    if filing.unit_id not in user.scope_unit_ids() or user.role != "unit_staff":
-        raise PermissionDenied("只能修改本单位的填报。")
+    """404 for a filing the user may not read (another unit's draft), 403 for one it may read
+    but is not its unit's to change."""
+    if filing.unit_id in user.scope_unit_ids() and user.role == Role.UNIT_STAFF:
+        return
+    if not type(filing).objects.visible_to(user).filter(pk=filing.pk).exists():
+        raise Http404
+    raise PermissionDenied("只能修改本单位的填报。")
 
 
 # --- the review flow, shared by the three kinds of filing --------------------------------------
@@ -159,13 +186,32 @@ def _record(filing: Filing, *, user: User, action: str, to_status: str, comment:
 
 
 def _save(filing: Filing, user: User, fields: list[str]) -> None:
+    """Save what changed; a new filing is inserted whole, so its first history row has the user."""
     filing._history_user = user
-    filing.save(update_fields=[*fields, "updated_at"])
+    if filing.pk is not None:
+        filing.save(update_fields=[*fields, "updated_at"])
+        return
+    try:
+        with transaction.atomic():
+            filing.save()
+    except IntegrityError:
+        # The unit's filing for this task and period was just created by a colleague.
+        raise DispatchError("本单位的这份填报刚刚由他人创建，请刷新后再保存。") from None
+
+
+def _filing_for_update(model: type[Filing], *, user: User, defaults: dict | None = None, **lookup) -> Filing:
+    """The unit's filing under a row lock, or a new unsaved one (``_save`` inserts it)."""
+    filing = model.objects.select_for_update(of=("self",)).filter(**lookup).order_by("pk").first()
+    return filing or model(**lookup, **(defaults or {}), created_by=user)
 
 
 def _locked(model: type[Filing], filing: Filing) -> Filing:
-    """Re-read the filing under a row lock: two reviewers at once see one outcome."""
-    return model.objects.select_for_update().select_related("task", "unit").get(pk=filing.pk)
+    """Re-read the filing under a row lock: two reviewers at once see one outcome.
+
+    Only the filing's row is locked (``of``): on PostgreSQL a plain FOR UPDATE would also lock
+    the joined task and unit rows and serialize unrelated filings.
+    """
+    return model.objects.select_for_update(of=("self",)).select_related("task", "unit").get(pk=filing.pk)
 
 
 @transaction.atomic
@@ -193,18 +239,23 @@ def filing_submit(*, user: User, filing: Filing) -> Filing:
     return filing
 
 
+# The office's review actions: the status each one leaves from and the one it leads to.
+REVIEW_TRANSITIONS: dict[str, tuple[str, str]] = {
+    ReviewAction.APPROVE: (FilingStatus.SUBMITTED, FilingStatus.APPROVED),
+    ReviewAction.RETURN: (FilingStatus.SUBMITTED, FilingStatus.RETURNED),
+    ReviewAction.REOPEN: (FilingStatus.APPROVED, FilingStatus.RETURNED),
+}
+
+
 @transaction.atomic
 def filing_review(*, user: User, filing: Filing, action: str, comment: str = "") -> Filing:
     """审核 by the office: approve or return a submitted filing; reopen an approved one."""
     _require_office(user)
+    if action not in REVIEW_TRANSITIONS:
+        raise DispatchError(f"未知的审核操作「{action}」。")
     filing = _locked(type(filing), filing)
     kind = KINDS[type(filing)]
-    allowed = {
-        ReviewAction.APPROVE: (FilingStatus.SUBMITTED, FilingStatus.APPROVED),
-        ReviewAction.RETURN: (FilingStatus.SUBMITTED, FilingStatus.RETURNED),
-        ReviewAction.REOPEN: (FilingStatus.APPROVED, FilingStatus.RETURNED),
-    }
-    source, target = allowed[ReviewAction(action)]
+    source, target = REVIEW_TRANSITIONS[action]
     if filing.status != source:
         raise DispatchError(f"该{kind.label}当前为「{filing.get_status_display()}」，不能{ReviewAction(action).label}。")
     if action != ReviewAction.APPROVE and not comment.strip():
@@ -232,6 +283,13 @@ def filing_discard(*, user: User, filing: Filing) -> None:
     _access_own_filing(user=user, filing=filing)
     if filing.status != FilingStatus.DRAFT or filing.submitted_at is not None:
         raise DispatchError("提交过的填报不能删除。")
+    if isinstance(filing, ProgressReport):
+        # Deleted one by one so that their history rows name the user (a cascade would not).
+        for actual in filing.actuals.all():
+            actual._history_user = user
+            actual.delete()
+    if isinstance(filing, ProgressReport | AnnualWorkPlan):
+        _evidence_files_delete_on_commit(list(filing.evidence.all()))
     filing._history_user = user
     filing.delete()
 
@@ -263,9 +321,7 @@ def report_save(
         raise DispatchError(f"{period.label}填报期已关闭。")
     if data.progress is not None and not 0 <= data.progress <= 100:
         raise DispatchError("完成进度应在 0 到 100 之间。", {"progress": "完成进度应在 0 到 100 之间。"})
-    report, _ = ProgressReport.objects.select_for_update().get_or_create(
-        task=task, unit_id=unit_id, period=period, defaults={"created_by": user},
-    )
+    report = _filing_for_update(ProgressReport, user=user, task=task, unit_id=unit_id, period=period)
     if not report.is_editable:
         raise DispatchError(f"该进展填报已{report.get_status_display()}，不能修改。")
     for name, value in vars(data).items():
@@ -298,35 +354,77 @@ def _save_actuals(report: ProgressReport, user: User, actuals: dict[int, Decimal
 
 
 def _save_evidence(*, user: User, files: list[UploadedFile], report=None, annual_plan=None) -> None:
+    """Check every file first, then store them: one bad file leaves nothing behind, not even on
+    disk (the transaction rolls back the rows, but stored files would stay)."""
     owner = report or annual_plan
     if owner.evidence.count() + len(files) > settings.EVIDENCE_MAX_FILES:
         raise DispatchError(f"佐证材料最多 {settings.EVIDENCE_MAX_FILES} 个。", {"files": "文件太多。"})
-    for upload in files:
-        if upload.size > settings.EVIDENCE_MAX_BYTES:
-            limit = settings.EVIDENCE_MAX_BYTES // (1024 * 1024)
-            raise DispatchError(f"「{upload.name}」超过 {limit} MB。", {"files": f"单个文件不能超过 {limit} MB。"})
-        content = upload.read()
-        try:
-            checked = evidence_check(filename=upload.name, head=content[:16], content=content)
-        except EvidenceError as exc:
-            raise DispatchError(str(exc), {"files": str(exc)}) from None
-        digest = hashlib.sha256(content).hexdigest()
-        evidence = Evidence(
-            report=report, annual_plan=annual_plan, original_name=upload.name[:200],
-            extension=checked.extension, content_type=checked.content_type, size=len(content),
-            sha256=digest, uploaded_by=user,
-        )
-        evidence.file.save("upload", ContentFile(content), save=False)
-        evidence.save()
+    checked = [_evidence_read(upload) for upload in files]
+    stored: list[Evidence] = []
+    try:
+        for upload, (content, kind) in zip(files, checked, strict=True):
+            evidence = Evidence(
+                report=report, annual_plan=annual_plan, original_name=upload.name[:200],
+                extension=kind.extension, content_type=kind.content_type, size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=user,
+            )
+            evidence.file.save("upload", ContentFile(content), save=False)
+            stored.append(evidence)
+            evidence.save()
+    except BaseException:
+        for evidence in stored:
+            evidence.file.delete(save=False)
+        raise
+
+
+def _evidence_read(upload: UploadedFile) -> tuple[bytes, CheckedFile]:
+    """The upload's content and checked type, or DispatchError with the reason."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        size = _size_label(limit)
+        raise DispatchError(f"「{upload.name}」超过 {size}。", {"files": f"单个文件不能超过 {size}。"})
+    upload.seek(0)  # a form may have looked at the file already
+    content = upload.read()
+    try:
+        return content, evidence_check(filename=upload.name, head=content[:16], content=content)
+    except EvidenceError as exc:
+        raise DispatchError(str(exc), {"files": str(exc)}) from None
+
+
+def _size_label(size: int) -> str:
+    """「20 MB」, 「500 KB」: a size limit as a person reads it."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} 字节"
 
 
 @transaction.atomic
 def evidence_delete(*, user: User, evidence: Evidence) -> None:
-    owner = evidence.report or evidence.annual_plan
+    model = ProgressReport if evidence.report_id else AnnualWorkPlan
+    owner = model.objects.select_for_update(of=("self",)).get(pk=evidence.report_id or evidence.annual_plan_id)
     _access_own_filing(user=user, filing=owner)
     if not owner.is_editable:
         raise DispatchError("已提交的填报不能删除佐证材料。")
+    if isinstance(owner, ProgressReport) and not owner.period.is_open:
+        raise DispatchError(f"{owner.period.label}填报期已关闭。")
+    _evidence_files_delete_on_commit([evidence])
     evidence.delete()
+
+
+def _evidence_files_delete_on_commit(rows: list[Evidence]) -> None:
+    """Remove the stored files of deleted evidence once the deletion is committed (a file still
+    named by another row stays)."""
+    names = {row.file.name for row in rows if row.file}
+    if not names:
+        return
+
+    def delete_files() -> None:
+        shared = set(Evidence.objects.filter(file__in=names).values_list("file", flat=True))
+        for name in names - shared:
+            Evidence.file.field.storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
 @transaction.atomic
@@ -335,9 +433,7 @@ def contribution_save(*, user: User, task: Task, period: ReportingPeriod, text: 
     unit_id = access_filing_unit(user=user, task=task, role=AssignmentRole.SUPPORTING)
     if not period.is_open:
         raise DispatchError(f"{period.label}填报期已关闭。")
-    contribution, _ = Contribution.objects.select_for_update().get_or_create(
-        task=task, unit_id=unit_id, period=period, defaults={"created_by": user},
-    )
+    contribution = _filing_for_update(Contribution, user=user, task=task, unit_id=unit_id, period=period)
     if not contribution.is_editable:
         raise DispatchError(f"该配合情况已{contribution.get_status_display()}，不能修改。")
     contribution.text = text.strip()
@@ -358,9 +454,9 @@ def annual_plan_save(
     unit_id = access_filing_unit(user=user, task=task, role=AssignmentRole.LEAD)
     if year not in task.plan.years:
         raise DispatchError(f"{year} 年不在方案期内。")
-    plan, _ = AnnualWorkPlan.objects.select_for_update().get_or_create(
-        task=task, unit_id=unit_id, year=year,
-        defaults={"created_by": user, "due_date": annual_plan_due_date(year)},
+    plan = _filing_for_update(
+        AnnualWorkPlan, user=user, task=task, unit_id=unit_id, year=year,
+        defaults={"due_date": annual_plan_due_date(year)},
     )
     if not plan.is_editable:
         raise DispatchError(f"该年度工作方案已{plan.get_status_display()}，不能修改。")

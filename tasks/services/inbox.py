@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tasks.choices import Role
@@ -19,12 +20,37 @@ def notify(*, recipients: Iterable[User], title: str, body: str = "", url: str =
     """
     rows = [Notification(recipient=user, title=title, body=body, url=url, key=key)
             for user in {u.pk: u for u in recipients}.values()]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=key is not None)
-    ids = [n.pk for n in created if n.pk is not None]
+    created = Notification.objects.bulk_create(rows) if key is None else _create_once(rows)
+    ids = [n.pk for n in created]
     if ids:
         from tasks.jobs import notification_email_job  # jobs import services
 
         transaction.on_commit(lambda: notification_email_job.delay(ids))
+    return created
+
+
+def _create_once(rows: list[Notification]) -> list[Notification]:
+    """Insert the keyed rows that are not there yet; only those are returned (and e-mailed).
+
+    Row by row in a savepoint: ``bulk_create(ignore_conflicts=True)`` would not tell which rows
+    it inserted (their ids stay empty), so nothing would ever be e-mailed.
+    """
+    if not rows:
+        return []
+    sent = set(
+        Notification.objects.filter(key=rows[0].key, recipient__in=[r.recipient for r in rows])
+        .values_list("recipient_id", flat=True)
+    )
+    created = []
+    for row in rows:
+        if row.recipient_id in sent:
+            continue
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:  # sent meanwhile by another process
+            continue
+        created.append(row)
     return created
 
 
@@ -41,5 +67,8 @@ def office_users() -> list[User]:
 
 
 def unit_users(*, unit_id: int) -> list[User]:
-    """The staff of a unit, who receive what concerns its filings."""
-    return list(User.objects.filter(unit_id=unit_id, role=Role.UNIT_STAFF, is_active=True))
+    """The staff who file for a unit, and so receive what concerns its filings: the unit's own
+    and those of the unit it sits inside (a department's staff file for its offices)."""
+    return list(
+        User.objects.filter(Q(unit_id=unit_id) | Q(unit__children__id=unit_id), role=Role.UNIT_STAFF, is_active=True)
+    )
