@@ -188,6 +188,9 @@ def test_returned_reports_come_first_with_the_comment(client, lead_user, office,
     assert "被退回待修改" in home and "请补充问题的原因和措施。" in home
     assert home.index("被退回待修改") < home.index('id="lead-title"')
 
+    dispatch.period_close(period=june, user=office)  # nothing can be fixed any more
+    assert "被退回待修改" not in html_of(client.get(reverse("home")))
+
 
 def test_annual_plans_due_are_listed_until_submitted(client, lead_user, task_1_1, june):
     response = signed_in(client, lead_user).get(reverse("reporting-inbox"))

@@ -451,14 +451,16 @@ class ReturnedFiling:
 
 
 def filings_returned(*, user: User) -> list[ReturnedFiling]:
-    """What the office sent back to the user's unit, of any period, newest return first
-    (3 queries: one per kind, the last return comment read in the same query)."""
+    """What the office sent back to the user's unit and the unit can still fix (reports and
+    contributions of open periods, annual plans of any year), newest return first (3 queries:
+    one per kind, the last return comment read in the same query)."""
     scope = user.scope_unit_ids()
     if not scope:
         return []
+    open_period = Q(period__status=PeriodStatus.OPEN)
     kinds = [
-        ("report", ProgressReport.objects.select_related("task", "period"), "report"),
-        ("contribution", Contribution.objects.select_related("task", "period"), "contribution"),
+        ("report", ProgressReport.objects.filter(open_period).select_related("task", "period"), "report"),
+        ("contribution", Contribution.objects.filter(open_period).select_related("task", "period"), "contribution"),
         ("annual_plan", AnnualWorkPlan.objects.select_related("task"), "annual_plan"),
     ]
     rows = []
