@@ -94,6 +94,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs most of a second per persona; tests do not measure password strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _jobs_run_in_process(settings):
     """Jobs queued by the code under test run in the test process, never on a broker that a
     development worker might later read. Tests of the real worker switch this back."""

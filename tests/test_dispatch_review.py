@@ -215,7 +215,7 @@ def test_unknown_review_action_is_a_dispatch_error(office, submitted, action):
 @pytest.mark.parametrize(("fixture", "message"), [("submitted", "待审核"), ("approved", "已通过")])
 def test_submit_twice_is_refused(lead_user, request, fixture, message):
     filing = request.getfixturevalue(fixture)
-    with pytest.raises(DispatchError, match=f"已{message}，不能再次提交"):
+    with pytest.raises(DispatchError, match=f"当前为「{message}」，不能再次提交"):
         filing_submit(user=lead_user, filing=filing)
 
 
@@ -252,7 +252,7 @@ def test_a_stale_copy_cannot_review_twice(office, submitted):
 @pytest.mark.parametrize(("fixture", "message"), [("submitted", "待审核"), ("approved", "已通过")])
 def test_submitted_and_approved_reports_are_locked(lead_user, task_1_1, period, request, fixture, message):
     filing = request.getfixturevalue(fixture)
-    with pytest.raises(DispatchError, match=f"已{message}，不能修改"):
+    with pytest.raises(DispatchError, match=f"当前为「{message}」，不能修改"):
         report_save(user=lead_user, task=task_1_1, period=period, data=ReportInput(completed="改写", progress=99))
     assert ProgressReport.objects.get(pk=filing.pk).progress == 40
 
@@ -411,7 +411,7 @@ def test_annual_plan_flow_and_its_due_date(lead_user, office, task_1_1):
         plan = filing_submit(user=lead_user, filing=plan)
     assert plan.is_late
     filing_review(user=office, filing=plan, action=APPROVE)
-    with pytest.raises(DispatchError, match="已通过，不能修改"):
+    with pytest.raises(DispatchError, match="当前为「已通过」，不能修改"):
         annual_plan_save(user=lead_user, task=task_1_1, year=2021, content="改")
     filing_review(user=office, filing=plan, action=REOPEN, comment="请补充工作台账。")
     assert annual_plan_save(user=lead_user, task=task_1_1, year=2021, content="补充台账").content == "补充台账"

@@ -131,8 +131,14 @@ def reporting_inbox(*, user: User, period: ReportingPeriod | None, today: dateti
         return []
     today = today or timezone.localdate()
     scope = user.scope_unit_ids()
+    # The tasks of plans running in the period's year, and any task the unit has already
+    # started a filing on for the period (what was begun must stay in sight).
+    begun = Q(Exists(ProgressReport.objects.filter(task=OuterRef("pk"), period=period, unit_id__in=scope))) | Q(
+        Exists(Contribution.objects.filter(task=OuterRef("pk"), period=period, unit_id__in=scope))
+    )
+    running = Q(plan__start_year__lte=period.year, plan__end_year__gte=period.year)
     tasks = list(
-        Task.objects.visible_to(user).active().filter(plan__start_year__lte=period.year, plan__end_year__gte=period.year)
+        Task.objects.visible_to(user).active().filter(running | begun)
         .for_unit(user.unit_id).select_related("group", "plan")
         .prefetch_related(Prefetch("assignments", TaskAssignment.objects.filter(unit_id__in=scope)))
     )

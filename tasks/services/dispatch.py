@@ -221,7 +221,7 @@ def filing_submit(*, user: User, filing: Filing) -> Filing:
     _access_own_filing(user=user, filing=filing)
     kind = KINDS[type(filing)]
     if not filing.is_editable:
-        raise DispatchError(f"该{kind.label}已{filing.get_status_display()}，不能再次提交。")
+        raise DispatchError(f"该{kind.label}当前为「{filing.get_status_display()}」，不能再次提交。")
     missing = {f: msg for f, msg in kind.required.items() if getattr(filing, f) in (None, "")}
     if missing:
         raise DispatchError("还有必填内容没有填写。", missing)
@@ -323,7 +323,7 @@ def report_save(
         raise DispatchError("完成进度应在 0 到 100 之间。", {"progress": "完成进度应在 0 到 100 之间。"})
     report = _filing_for_update(ProgressReport, user=user, task=task, unit_id=unit_id, period=period)
     if not report.is_editable:
-        raise DispatchError(f"该进展填报已{report.get_status_display()}，不能修改。")
+        raise DispatchError(f"该进展填报当前为「{report.get_status_display()}」，不能修改。")
     for name, value in vars(data).items():
         setattr(report, name, value.strip() if isinstance(value, str) else value)
     _save(report, user, list(vars(data)))
@@ -435,7 +435,7 @@ def contribution_save(*, user: User, task: Task, period: ReportingPeriod, text: 
         raise DispatchError(f"{period.label}填报期已关闭。")
     contribution = _filing_for_update(Contribution, user=user, task=task, unit_id=unit_id, period=period)
     if not contribution.is_editable:
-        raise DispatchError(f"该配合情况已{contribution.get_status_display()}，不能修改。")
+        raise DispatchError(f"该配合情况当前为「{contribution.get_status_display()}」，不能修改。")
     contribution.text = text.strip()
     _save(contribution, user, ["text"])
     return contribution
@@ -459,7 +459,7 @@ def annual_plan_save(
         defaults={"due_date": annual_plan_due_date(year)},
     )
     if not plan.is_editable:
-        raise DispatchError(f"该年度工作方案已{plan.get_status_display()}，不能修改。")
+        raise DispatchError(f"该年度工作方案当前为「{plan.get_status_display()}」，不能修改。")
     plan.content = content.strip()
     _save(plan, user, ["content"])
     _save_evidence(user=user, files=files or [], annual_plan=plan)
