@@ -17,6 +17,7 @@ from tasks.models import (
     TaskGroup,
     Unit,
 )
+from tasks.selectors import dispatch as dispatch_selectors
 
 ALL_STATUSES = "all"
 STATUS_CHOICES = [
@@ -50,6 +51,12 @@ class ReportReviewFilter(django_filters.FilterSet):
         if not data.get("status"):
             data["status"] = FilingStatus.SUBMITTED
         super().__init__(data, *args, **kwargs)
+        # Choices of the recent plans only: the lists stay short however many years pass.
+        for name, queryset in (("period", dispatch_selectors.recent_periods()),
+                               ("group", dispatch_selectors.recent_groups()),
+                               ("unit", dispatch_selectors.recent_units())):
+            if name in self.form.fields:
+                self.form.fields[name].queryset = queryset
         group = self.form.fields["group"]
         group.label_from_instance = lambda g: f"{g.numeral}{g.title}"
         # A copied widget keeps the choices of the cached field; bind it to this form's field.

@@ -64,9 +64,13 @@ class TaskLights:
 
 def _due_periods(today: datetime.date) -> tuple[ReportingPeriod | None, ReportingPeriod | None]:
     """The last period that fell due before today, and the next open one still to fall due."""
-    periods = list(ReportingPeriod.objects.order_by("due_date"))
-    last_due = next((p for p in reversed(periods) if p.due_date < today), None)
-    next_due = next((p for p in periods if p.due_date >= today and p.is_open), None)
+    periods = ReportingPeriod.objects
+    last = periods.filter(due_date__lt=today).order_by("-due_date").values("pk")[:1]
+    upcoming = periods.filter(due_date__gte=today, status=PeriodStatus.OPEN).order_by("due_date").values("pk")[:1]
+    # One query, two rows at most, however many periods the years have piled up.
+    found = list(periods.filter(Q(pk=Subquery(last)) | Q(pk=Subquery(upcoming))))
+    last_due = next((p for p in found if p.due_date < today), None)
+    next_due = next((p for p in found if p.due_date >= today), None)
     return last_due, next_due
 
 
@@ -513,3 +517,33 @@ def task_period_reports(*, user: User, task: Task, period: ReportingPeriod) -> l
         ProgressReport.objects.visible_to(user).filter(task=task, period=period)
         .exclude(status=FilingStatus.DRAFT).select_related("unit").order_by("unit__sort_order")
     )
+
+
+# --- choices for filters: the recent plans only, so lists stay short as years pass ------------
+
+
+def recent_plans(limit: int = 2):
+    """The newest plans (the current one and the one before), as a subquery."""
+    from tasks.models import ActionPlan
+
+    return ActionPlan.objects.order_by("-end_year", "-id").values("pk")[:limit]
+
+
+def recent_periods():
+    """Periods from the start of the recent plans on, and any newer month (e.g. the current one)."""
+    from tasks.models import ActionPlan
+
+    start = ActionPlan.objects.filter(pk__in=recent_plans()).order_by("start_year").values("start_year")[:1]
+    return ReportingPeriod.objects.filter(year__gte=Subquery(start)).order_by("-year", "-month")
+
+
+def recent_groups():
+    from tasks.models import TaskGroup
+
+    return TaskGroup.objects.filter(plan__in=recent_plans()).select_related("plan").order_by("plan", "kind", "number")
+
+
+def recent_units():
+    """Units holding a task of the recent plans."""
+    on_recent = TaskAssignment.objects.filter(unit=OuterRef("pk"), task__plan__in=recent_plans())
+    return Unit.objects.assignable().filter(Exists(on_recent))

@@ -43,7 +43,7 @@ def reporting_inbox(request):
     period = _period_from(request)
     context = {
         "period": period,
-        "periods": dispatch_selectors.period_list(),
+        "periods": dispatch_selectors.recent_periods(),
         "files": _files(user),
         **inbox_context(user=user, period=period),
     }
