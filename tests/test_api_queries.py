@@ -36,10 +36,10 @@ def test_task_list_office(as_office, django_assert_num_queries):
 
 
 def test_task_list_unit_user(as_lead_user, django_assert_num_queries):
-    # session, user, the offices inside the user's unit (scope), count, tasks, unit names
-    with django_assert_num_queries(6):
+    # session, user, count, tasks (the user's unit and its offices as a subquery), unit names
+    with django_assert_num_queries(5):
         many = rows(as_lead_user.get(reverse("api:task-list"), {"kind": GroupKind.MAIN}))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         few = rows(as_lead_user.get(reverse("api:task-list"), {"q": "用水"}))
     assert (many, few) == (18, 1)
 
@@ -65,9 +65,9 @@ def test_indicator_list(as_office, django_assert_num_queries):
 
 
 def test_indicator_list_unit_user(as_lead_user, django_assert_num_queries):
-    # session, user, the offices inside the user's unit (scope), count, indicators + task + plan
+    # session, user, count, indicators + task + plan (the scope as a subquery)
     for page_size in (2, 10):
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             assert rows(as_lead_user.get(reverse("api:indicator-list"), {"page_size": page_size})) == page_size
 
 

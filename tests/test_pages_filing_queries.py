@@ -215,8 +215,8 @@ def test_lights_on_track_do_not_read_the_calendar_per_unit(client, office, plan,
     # days to the due date are counted once for all of them.
     settings.LIGHT_RED_BEHIND = settings.LIGHT_YELLOW_BEHIND = 101
     client.force_login(office)
-    # session, user + unit, plan, tasks + group + plan, assignments + units, task indicators,
-    # LIGHTS, the offices inside the user's unit, unread count, yearly targets, plan indicators
-    with django_assert_num_queries(SIGNED_IN + 4 + LIGHTS + 1 + TOP_BAR + 2):
+    # session, user + unit, plan, tasks + group + plan, assignments + units, every indicator of
+    # the plan, LIGHTS, unread count, yearly targets
+    with django_assert_num_queries(SIGNED_IN + 4 + LIGHTS + TOP_BAR + 1):
         html = ok(client.get(reverse("plan-detail", args=[plan.pk]))).content.decode()
     assert "2022年6月进展还有 3 个工作日到期，尚未提交" in html

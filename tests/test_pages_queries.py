@@ -34,11 +34,11 @@ def ok(response):
 
 # --- plan browser ----------------------------------------------------------------------------
 
-# session, user + unit, plan, tasks + group + plan (one join), assignments + units, task
-# indicators, periods (lights), lead assignments with progress (lights), the offices inside the
-# user's unit (highlighting; the visibility check for unit users), unread notifications count,
-# yearly targets, plan-level indicators
-PLAN_DETAIL_QUERIES = 12
+# session, user + unit, plan, tasks + group + plan (one join; a unit user's scope is a
+# subquery), assignments + units, every indicator of the plan (shared out to its tasks; the
+# plan-level ones are the 工作目标 table), periods (lights), lead assignments with progress
+# (lights), unread notifications count, yearly targets
+PLAN_DETAIL_QUERIES = 10
 
 
 def test_plan_detail_office(as_office, plan, django_assert_num_queries):

@@ -98,6 +98,10 @@ class User(AbstractUser):
     def is_office(self) -> bool:
         return self.is_superuser or self.role == Role.OFFICE
 
+    def scope_units(self) -> models.QuerySet:
+        """The user's unit and the offices inside it, as a subquery (runs no query by itself)."""
+        return Unit.objects.filter(Q(pk=self.unit_id) | Q(parent_id=self.unit_id)).values("pk")
+
     def scope_unit_ids(self) -> list[int]:
         """The user's unit and the offices inside it (one query, cached on the instance)."""
         if not hasattr(self, "_scope_unit_ids"):

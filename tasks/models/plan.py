@@ -94,7 +94,7 @@ class TaskQuerySet(models.QuerySet):
             return self.none()
         if user.sees_everything:
             return self
-        assigned = TaskAssignment.objects.filter(task=OuterRef("pk"), unit_id__in=user.scope_unit_ids())
+        assigned = TaskAssignment.objects.filter(task=OuterRef("pk"), unit_id__in=user.scope_units())
         return self.filter(Exists(assigned))
 
     def active(self) -> TaskQuerySet:

@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -82,7 +83,7 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
     """
     today = today or timezone.localdate()
     last_due, next_due = _due_periods(today)
-    next_days = working_days_between(today, next_due.due_date) if next_due else None
+    next_days = _working_days_until(today, next_due.due_date) if next_due else None
     reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
     submitted = reports.filter(submitted_at__isnull=False)
     rows = TaskAssignment.objects.filter(task__in=[t.pk for t in tasks], role=AssignmentRole.LEAD).annotate(
@@ -103,6 +104,15 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
     for lights in by_task.values():
         lights.task = worst(list(lights.units.values()))
     return by_task
+
+
+def _working_days_until(today: datetime.date, due: datetime.date) -> int:
+    """Working days to a due date, for "due soon". Far off (more calendar days than any holiday
+    stretch could turn into the "due soon" window) the calendar days stand in: they exceed the
+    threshold just as the working days would, and the calendar is not read."""
+    far = 2 * settings.LIGHT_DUE_SOON_WORKING_DAYS + 14
+    calendar_days = (due - today).days
+    return calendar_days if calendar_days > far else working_days_between(today, due)
 
 
 def _due(period: ReportingPeriod | None, submitted: bool, plan, days_left: int | None = None) -> DueReport | None:

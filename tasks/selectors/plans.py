@@ -64,15 +64,22 @@ def task_get(*, user: User, pk: int) -> Task:
     )
 
 
-def plan_tree(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, list[Task]]]:
-    """Groups of a plan with the user's visible tasks, in document order (4 queries).
-
-    Groups come in the order of their tasks (主要任务, 保障措施, 工作要求), not by kind's name.
-    """
+def plan_tree(
+    *, user: User, plan: ActionPlan,
+) -> tuple[list[tuple[TaskGroup, list[Task]]], list[Indicator]]:
+    """Groups of a plan with the user's visible tasks in document order, and the plan-level
+    indicators (工作目标). 3 queries: tasks, their units, and every indicator of the plan read
+    once and shared out (``task.plan_indicators``)."""
+    tasks = list(task_list(user=user).filter(plan=plan))
+    indicators = list(indicator_list(user=user).filter(plan=plan).select_related(None).order_by("sort_order"))
+    by_task: dict[int | None, list[Indicator]] = {}
+    for indicator in indicators:
+        by_task.setdefault(indicator.task_id, []).append(indicator)
     tree: dict[int, tuple[TaskGroup, list[Task]]] = {}
-    for task in task_list(user=user).filter(plan=plan).prefetch_related("indicators"):
+    for task in tasks:
+        task.plan_indicators = by_task.get(task.pk, [])
         tree.setdefault(task.group_id, (task.group, []))[1].append(task)
-    return list(tree.values())
+    return list(tree.values()), by_task.get(None, [])
 
 
 def plan_group_counts(*, user: User, plan: ActionPlan) -> list[tuple[TaskGroup, int]]:

@@ -64,15 +64,16 @@ def plan_detail(request, pk: int):
     """行动方案: targets, plan-level indicators, then groups → tasks, with a chart of the counts."""
     user = request.user
     plan = selectors.plan_get(user=user, pk=pk)
-    tree = selectors.plan_tree(user=user, plan=plan)
-    filing.lights_attach([task for _, tasks in tree for task in tasks])
+    tree, plan_indicators = selectors.plan_tree(user=user, plan=plan)
+    tasks = [task for _, group_tasks in tree for task in group_tasks]
+    filing.lights_attach(tasks)
     context = {
         "plan": plan,
         "targets": plan.targets.all(),
-        "indicators": selectors.indicator_list(user=user).filter(plan=plan, task__isnull=True),
+        "indicators": plan_indicators,
         "tree": tree,
-        "task_count": sum(len(tasks) for _, tasks in tree),
-        "self_ids": user.scope_unit_ids(),
+        "task_count": len(tasks),
+        "self_ids": _own_unit_ids(user, tasks),
         "chart": _group_chart_data(tree),
     }
     return _page(request, "tasks/plan_detail.html", context)
@@ -184,6 +185,14 @@ def _import_preview(run) -> dict:
     except (PlanTextError, services.PlanImportError) as exc:
         return {"preview_error": str(exc)}
     return {"preview": report, "task_total": sum(1 for _ in report.parsed.all_tasks())}
+
+
+def _own_unit_ids(user, tasks: list[Task]) -> set[int]:
+    """The user's unit and its offices among the units on the page (their parent is loaded with
+    them): highlighting without looking the offices up."""
+    return {user.unit_id} | {
+        a.unit_id for task in tasks for a in task.assignments.all() if a.unit.parent_id == user.unit_id
+    }
 
 
 def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:
