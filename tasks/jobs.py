@@ -2,12 +2,9 @@
 a failure raises, is logged by Celery and retried where a retry can help."""
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 
 from tasks import services
-from tasks.models import Notification
-from tasks.services import dispatch
+from tasks.services import dispatch, inbox
 
 
 @shared_task(name="tasks.plan_import_run")
@@ -27,11 +24,5 @@ def period_open_current_job() -> str:
     name="tasks.notification_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5,
 )
 def notification_email_job(notification_ids: list[int]) -> int:
-    """E-mail copies of inbox messages to recipients who have an address."""
-    sent = 0
-    for note in Notification.objects.filter(pk__in=notification_ids).select_related("recipient"):
-        if note.recipient.email:
-            link = f"\n\n{settings.PORTAL_BASE_URL}{note.url}" if note.url else ""
-            send_mail(note.title, f"{note.body}{link}", None, [note.recipient.email])
-            sent += 1
-    return sent
+    """E-mail copies of inbox messages to recipients who have an address; each copy once."""
+    return sum(inbox.notification_email_send(notification_id=pk) for pk in notification_ids)

@@ -246,3 +246,31 @@ def test_a_failed_batch_approval_tells_nobody(
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(DispatchError):
         filings_approve(user=office, filings=[submitted, draft])
     assert not inbox(lead_user) and not inbox(colleague) and mail.outbox == []
+
+
+def test_email_job_run_twice_sends_each_copy_once(lead_user):
+    lead_user.email = "shenpi@example.gov.cn"
+    lead_user.save(update_fields=["email"])
+    [note] = notify(recipients=[lead_user], title="审核结果")
+    assert notification_email_job([note.pk]) == 1
+    assert notification_email_job([note.pk]) == 0  # a retry or a second worker sends nothing
+    assert len(mail.outbox) == 1
+    note.refresh_from_db()
+    assert note.emailed_at is not None
+
+
+def test_a_failed_send_gives_the_claim_back_for_the_retry(lead_user, monkeypatch):
+    lead_user.email = "shenpi@example.gov.cn"
+    lead_user.save(update_fields=["email"])
+    [note] = notify(recipients=[lead_user], title="审核结果")
+
+    def refuse(*args, **kwargs):
+        raise OSError("SMTP 服务器无响应")
+
+    monkeypatch.setattr("django.core.mail.send_mail", refuse)
+    with pytest.raises(OSError):
+        notification_email_job([note.pk])
+    note.refresh_from_db()
+    assert note.emailed_at is None
+    monkeypatch.undo()
+    assert notification_email_job([note.pk]) == 1 and len(mail.outbox) == 1

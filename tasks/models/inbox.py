@@ -15,6 +15,8 @@ class Notification(models.Model):
     key = models.CharField("去重键", max_length=200, null=True, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    # Claimed before the e-mail copy is sent: a retried or repeated job sends each copy once.
+    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "站内消息"

@@ -72,3 +72,24 @@ def unit_users(*, unit_id: int) -> list[User]:
     return list(
         User.objects.filter(Q(unit_id=unit_id) | Q(unit__children__id=unit_id), role=Role.UNIT_STAFF, is_active=True)
     )
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send the e-mail copy of one message, once: the row is claimed first. A failed send gives
+    the claim back and raises, so that the job's retry sends it (and only it) again."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    claimed = Notification.objects.filter(
+        pk=notification_id, emailed_at__isnull=True, recipient__email__gt="",
+    ).update(emailed_at=timezone.now())
+    if claimed != 1:
+        return False
+    note = Notification.objects.select_related("recipient").get(pk=notification_id)
+    link = f"\n\n{settings.PORTAL_BASE_URL}{note.url}" if note.url else ""
+    try:
+        send_mail(note.title, f"{note.body}{link}", None, [note.recipient.email])
+    except Exception:
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return True
