@@ -32,10 +32,6 @@ def frozen(*args):
     return time_machine.travel(dt.datetime(*args, tzinfo=SHANGHAI), tick=False)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def media(settings, tmp_path):

@@ -175,11 +175,6 @@ def anonymous():
     return None
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Each case creates its personas; the production hasher would cost most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def media(settings, tmp_path):

@@ -20,10 +20,6 @@ CONTENT = dispatch.ReportInput(completed="完成联合审图。", next_plan="推
 TASKS = ["1.1", "1.3", "1.4", "6.3", "7.1", "7.2"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def file_reports(*, lead_user, supporting_user, office, plan, months: int) -> None:
     """For each month and task: a submitted report with its review record, and a submitted

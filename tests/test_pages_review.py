@@ -61,11 +61,6 @@ def submit_report(user, task, period, *, progress=40, completed="完成了本月
     return filing_submit(user=user, filing=report)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The personas are created with a password; PBKDF2 would cost ~0.7 s each, per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def june(plan) -> ReportingPeriod:

@@ -43,10 +43,6 @@ OTHER_REVIEW_QUERIES = 10
 PERIODS_QUERIES = 9
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def as_office(client, office):
