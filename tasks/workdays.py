@@ -39,8 +39,13 @@ class Day:
 class WorkingCalendar:
     """Answers for a span of dates with one query for the overrides of that span."""
 
-    def __init__(self, start: datetime.date, end: datetime.date):
+    def __init__(self, start: datetime.date, end: datetime.date, *, overrides: dict | None = None):
+        """``overrides``: the office's rows of the span when the caller already knows them (no
+        query then; the provisional flag is not worked out — for counting days only)."""
         self.start, self.end = min(start, end), max(start, end)
+        if overrides is not None:
+            self._overrides, self._entered_years = overrides, set()
+            return
         rows = WorkingDayOverride.objects.filter(date__range=(self.start, self.end))
         self._overrides = dict(rows.values_list("date", "is_working"))
         unknown = [y for y in range(self.start.year, self.end.year + 1) if not library_knows(y)]
@@ -101,11 +106,14 @@ def add_working_days(start: datetime.date, count: int) -> Deadline:
     raise ValueError("工作日数过大")
 
 
-def working_days_between(start: datetime.date, end: datetime.date) -> int:
-    """Working days after ``start`` up to and including ``end``; negative when ``end`` is earlier."""
+def working_days_between(start: datetime.date, end: datetime.date, *, overrides: dict | None = None) -> int:
+    """Working days after ``start`` up to and including ``end``; negative when ``end`` is earlier.
+
+    ``overrides`` as for WorkingCalendar: pass ``{}`` when the span is known to have none.
+    """
     if end < start:
-        return -working_days_between(end, start)
-    calendar = WorkingCalendar(start, end)
+        return -working_days_between(end, start, overrides=overrides)
+    calendar = WorkingCalendar(start, end, overrides=overrides)
     return sum(day.is_working for day in calendar.days(start + datetime.timedelta(days=1), end))
 
 

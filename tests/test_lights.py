@@ -194,3 +194,29 @@ def test_lights_from_reports_around_the_october_2020_due_date(lead_user, task_1_
     # 1.3 has three lead units, none of which reported: the task is red, as each of them.
     assert late[task_1_3.pk].task == LightResult(Light.RED, "2020年10月进展逾期未报（截止 2020-11-06）")
     assert {r.light for r in late[task_1_3.pk].units.values()} == {Light.RED}
+
+
+def test_office_calendar_days_before_the_due_date_are_counted(lead_user, task_1_1):
+    # On Monday 2 November 2020 the October report (due Friday 6 November) is 4 working days
+    # away: green. The office declares Wednesday 4 November a day off: now 3, and yellow.
+    from tasks.models import WorkingDayOverride
+
+    period_open(year=2020, month=10)
+    tasks = list(Task.objects.filter(pk=task_1_1.pk).select_related("plan"))
+    # Progress thresholds out of the way: only the due date can colour the light.
+    with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
+        assert task_lights(tasks=tasks)[task_1_1.pk].task.light == Light.GREEN
+    WorkingDayOverride.objects.create(date=dt.date(2020, 11, 4), is_working=False, note="测试")
+    with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
+        assert task_lights(tasks=tasks)[task_1_1.pk].task == LightResult(
+            Light.YELLOW, "2020年10月进展还有 3 个工作日到期，尚未提交",
+        )
+    WorkingDayOverride.objects.all().delete()
+    with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
+        assert task_lights(tasks=tasks)[task_1_1.pk].task.light == Light.GREEN
+
+
+def override_light(*, red: int, yellow: int):
+    from django.test import override_settings
+
+    return override_settings(LIGHT_RED_BEHIND=red, LIGHT_YELLOW_BEHIND=yellow)

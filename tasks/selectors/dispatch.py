@@ -8,7 +8,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -29,6 +28,7 @@ from tasks.models import (
     TaskAssignment,
     Unit,
     User,
+    WorkingDayOverride,
 )
 from tasks.workdays import provisional_years, working_days_between
 
@@ -69,7 +69,11 @@ def _due_periods(today: datetime.date) -> tuple[ReportingPeriod | None, Reportin
     last = periods.filter(due_date__lt=today).order_by("-due_date").values("pk")[:1]
     upcoming = periods.filter(due_date__gte=today, status=PeriodStatus.OPEN).order_by("due_date").values("pk")[:1]
     # One query, two rows at most, however many periods the years have piled up.
-    found = list(periods.filter(Q(pk=Subquery(last)) | Q(pk=Subquery(upcoming))))
+    # Whether the office entered calendar days between today and the due date: usually not, and
+    # then counting the working days needs no further query.
+    overrides_ahead = WorkingDayOverride.objects.filter(date__gt=today, date__lte=OuterRef("due_date"))
+    found = list(periods.filter(Q(pk=Subquery(last)) | Q(pk=Subquery(upcoming)))
+                 .annotate(overrides_ahead=Exists(overrides_ahead)))
     last_due = next((p for p in found if p.due_date < today), None)
     next_due = next((p for p in found if p.due_date >= today), None)
     return last_due, next_due
@@ -83,7 +87,7 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
     """
     today = today or timezone.localdate()
     last_due, next_due = _due_periods(today)
-    next_days = _working_days_until(today, next_due.due_date) if next_due else None
+    next_days = _working_days_until(today, next_due) if next_due else None
     reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
     submitted = reports.filter(submitted_at__isnull=False)
     rows = TaskAssignment.objects.filter(task__in=[t.pk for t in tasks], role=AssignmentRole.LEAD).annotate(
@@ -106,13 +110,10 @@ def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dic
     return by_task
 
 
-def _working_days_until(today: datetime.date, due: datetime.date) -> int:
-    """Working days to a due date, for "due soon". Far off (more calendar days than any holiday
-    stretch could turn into the "due soon" window) the calendar days stand in: they exceed the
-    threshold just as the working days would, and the calendar is not read."""
-    far = 2 * settings.LIGHT_DUE_SOON_WORKING_DAYS + 14
-    calendar_days = (due - today).days
-    return calendar_days if calendar_days > far else working_days_between(today, due)
+def _working_days_until(today: datetime.date, period: ReportingPeriod) -> int:
+    """Working days to the period's due date, for "due soon" — without a calendar query unless
+    the office entered days in between (``overrides_ahead``, read with the period)."""
+    return working_days_between(today, period.due_date, overrides=None if period.overrides_ahead else {})
 
 
 def _due(period: ReportingPeriod | None, submitted: bool, plan, days_left: int | None = None) -> DueReport | None:
