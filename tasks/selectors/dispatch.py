@@ -16,6 +16,7 @@ from django.utils import timezone
 from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus
 from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
 from tasks.models import (
+    ActionPlan,
     AnnualWorkPlan,
     Contribution,
     Evidence,
@@ -26,6 +27,7 @@ from tasks.models import (
     ReviewEvent,
     Task,
     TaskAssignment,
+    TaskGroup,
     Unit,
     User,
     WorkingDayOverride,
@@ -535,22 +537,16 @@ def task_period_reports(*, user: User, task: Task, period: ReportingPeriod) -> l
 
 def recent_plans(limit: int = 2):
     """The newest plans (the current one and the one before), as a subquery."""
-    from tasks.models import ActionPlan
-
     return ActionPlan.objects.order_by("-end_year", "-id").values("pk")[:limit]
 
 
 def recent_periods():
     """Periods from the start of the recent plans on, and any newer month (e.g. the current one)."""
-    from tasks.models import ActionPlan
-
     start = ActionPlan.objects.filter(pk__in=recent_plans()).order_by("start_year").values("start_year")[:1]
     return ReportingPeriod.objects.filter(year__gte=Subquery(start)).order_by("-year", "-month")
 
 
 def recent_groups():
-    from tasks.models import TaskGroup
-
     return TaskGroup.objects.filter(plan__in=recent_plans()).select_related("plan").order_by("plan", "kind", "number")
 
 
