@@ -154,7 +154,11 @@ class Task(models.Model):
         verbose_name = verbose_name_plural = "任务"
         # By the plan's id, not its own ordering: that would join and sort every plan's tasks.
         ordering = ["plan_id", "sort_order"]
-        indexes = [models.Index(fields=["plan", "sort_order"], name="task_plan_order")]
+        indexes = [
+            # The task lists (pages, API) read tasks in force in this order and count them: a
+            # partial index serves both without reading the wide rows.
+            models.Index(fields=["plan", "sort_order"], condition=Q(is_active=True), name="task_active_plan_order"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["plan", "code"], name="one_task_per_code"),
             models.UniqueConstraint(fields=["group", "number"], name="one_task_per_group_number"),
