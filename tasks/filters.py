@@ -1,6 +1,7 @@
 """The task filters shared by the task search page and the task API."""
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from tasks.choices import AssignmentRole, GroupKind
 from tasks.models import ActionPlan, Task, TaskGroup, Unit
@@ -22,6 +23,8 @@ class TaskFilter(django_filters.FilterSet):
         model = Task
         fields = ["plan", "group", "unit", "role", "kind", "q"]
 
+    # "unit" is no field of Task: tell the OpenAPI schema its type.
+    @extend_schema_field({"type": "integer", "description": "单位 ID：该单位或其内设机构承担的任务"})
     def filter_unit(self, queryset, name, value):
         return queryset.for_unit(value, self.form.cleaned_data.get("role") or None)
 

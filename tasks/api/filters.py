@@ -1,37 +1,14 @@
 """Filters of the API. Tasks are filtered exactly as on the task search page (TaskFilter)."""
 
-import copy
-
 import django_filters
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema_field
 
 from tasks.choices import GroupKind, UnitKind
-from tasks.filters import TaskFilter
 from tasks.models import ActionPlan, Indicator, Task, TaskGroup, Unit
 
 
 def _visible_tasks(request) -> QuerySet[Task]:
     return Task.objects.visible_to(request.user)
-
-
-class TaskApiFilter(TaskFilter):
-    """The page's TaskFilter, unchanged; only the OpenAPI schema learns its ``unit`` type.
-
-    drf-spectacular cannot type a ModelChoiceFilter whose name is not a model field ("unit"
-    against Task.units) and that filters through an untyped method. Drop this subclass once
-    tasks.filters.TaskFilter.filter_unit carries the same annotation.
-    """
-
-    @extend_schema_field({"type": "integer", "description": "单位 ID：该单位或其内设机构承担的任务"})
-    def filter_unit(self, queryset, name, value):
-        return super().filter_unit(queryset, name, value)
-
-
-# Filters of their own, not the page's objects: generating the schema builds (and caches) the
-# form field of some class-level filters, and a field built too early ignores the 「全部」
-# empty_label the task search page sets on its TaskFilter.
-TaskApiFilter.base_filters = copy.deepcopy(TaskFilter.base_filters)
 
 
 class UnitFilter(django_filters.FilterSet):

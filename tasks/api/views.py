@@ -21,6 +21,7 @@ from tasks.api.serializers import (
     TaskOutputSerializer,
     UnitOutputSerializer,
 )
+from tasks.filters import TaskFilter
 from tasks.models import ActionPlan, Indicator, Task, TaskGroup, Unit
 
 
@@ -85,7 +86,7 @@ class GroupViewSet(ApiReadOnlyViewSet):
     "筛选条件与任务查询页面相同：方案、任务组、单位（可配合角色）、类别、关键词。",
 )
 class TaskViewSet(ApiReadOnlyViewSet):
-    filterset_class = api_filters.TaskApiFilter
+    filterset_class = TaskFilter
 
     def get_queryset(self) -> QuerySet[Task]:
         # Lists hold the tasks in force; a retired task stays readable by its id (history).
