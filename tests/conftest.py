@@ -8,22 +8,16 @@ Personas and the seed plan's task 1.1 「加快项目建设前期手续办理」
 """
 
 import pytest
-from django.conf import settings
 
 from tasks.choices import Role
 from tasks.models import ActionPlan, Task
-from tasks.services import plan_import, unit_directory_load
+from tasks.services import seed_plan_load
 from tests.factories import UserFactory
 
 
 def load_seed_plan() -> ActionPlan:
     """Idempotent: a no-op when the plan is already there (reused test database)."""
-    import json
-
-    unit_directory_load(path=settings.UNIT_DIRECTORY_PATH)
-    indicators = json.loads(settings.SEED_INDICATORS_PATH.read_text(encoding="utf-8"))["indicators"]
-    report = plan_import(text=settings.SEED_PLAN_PATH.read_text(encoding="utf-8"), indicators=indicators)
-    return report.plan
+    return seed_plan_load()
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ from tasks.models import (
     Unit,
     UnitAlias,
 )
-from tasks.services import plan_import, unit_directory_load
+from tasks.services import seed_plan_load
 
 TITLE_PREFIX = "合成方案 "
 DEFAULT_SEED = 2020
@@ -75,14 +75,6 @@ HISTORY_MODELS = (
 
 def synthetic_title(number: int) -> str:
     return f"{TITLE_PREFIX}{number:04d}"
-
-
-def seed_plan_load() -> ActionPlan:
-    """The real plan and unit directory; idempotent (a no-op once they are there)."""
-    unit_directory_load(path=settings.UNIT_DIRECTORY_PATH)
-    text = settings.SEED_PLAN_PATH.read_text(encoding="utf-8")
-    indicators = json.loads(settings.SEED_INDICATORS_PATH.read_text(encoding="utf-8"))["indicators"]
-    return plan_import(text=text, indicators=indicators).plan
 
 
 @dataclass

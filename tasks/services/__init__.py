@@ -9,11 +9,12 @@ from tasks.services.plans import (
     plan_import_run_create,
     plan_import_run_execute,
     plan_import_run_preview,
+    seed_plan_load,
     unit_directory_load,
 )
 
 __all__ = [
     "PlanImportError", "PlanImportReport", "plan_import", "plan_import_run_confirm",
-    "plan_import_run_create", "plan_import_run_execute", "plan_import_run_preview",
+    "plan_import_run_create", "plan_import_run_execute", "plan_import_run_preview", "seed_plan_load",
     "unit_directory_load",
 ]

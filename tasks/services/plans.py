@@ -305,5 +305,13 @@ def plan_import_run_execute(*, run_id: int) -> PlanImportRun | None:
     return run
 
 
+def seed_plan_load(*, user: User | None = None) -> ActionPlan:
+    """The unit directory and the seed plan with its indicators (settings.SEED_*): the plan the
+    demo, the tests and the benchmark start from. Idempotent: a no-op once they are there."""
+    unit_directory_load(path=settings.UNIT_DIRECTORY_PATH, user=user)
+    text = Path(settings.SEED_PLAN_PATH).read_text(encoding="utf-8")
+    return plan_import(text=text, indicators=_seed_indicators(), user=user).plan
+
+
 def _seed_indicators() -> list[dict]:
     return json.loads(Path(settings.SEED_INDICATORS_PATH).read_text(encoding="utf-8"))["indicators"]
