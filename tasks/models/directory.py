@@ -76,6 +76,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT, related_name="users",
     )
     role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.UNIT_STAFF)
+    # Inbox messages are always kept in the portal; this only decides the e-mail copy.
+    email_notifications = models.BooleanField("接收邮件通知", default=True)
 
     objects = UserQuerySetManager()
 
