@@ -359,7 +359,7 @@ def _save_evidence(*, user: User, files: list[UploadedFile], report=None, annual
     owner = report or annual_plan
     if owner.evidence.count() + len(files) > settings.EVIDENCE_MAX_FILES:
         raise DispatchError(f"佐证材料最多 {settings.EVIDENCE_MAX_FILES} 个。", {"files": "文件太多。"})
-    checked = [_evidence_read(upload) for upload in files]
+    checked = [evidence_read(upload) for upload in files]
     stored: list[Evidence] = []
     try:
         for upload, (content, kind) in zip(files, checked, strict=True):
@@ -377,11 +377,11 @@ def _save_evidence(*, user: User, files: list[UploadedFile], report=None, annual
         raise
 
 
-def _evidence_read(upload: UploadedFile) -> tuple[bytes, CheckedFile]:
+def evidence_read(upload: UploadedFile) -> tuple[bytes, CheckedFile]:
     """The upload's content and checked type, or DispatchError with the reason."""
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size > limit:
-        size = _size_label(limit)
+        size = size_label(limit)
         raise DispatchError(f"「{upload.name}」超过 {size}。", {"files": f"单个文件不能超过 {size}。"})
     upload.seek(0)  # a form may have looked at the file already
     content = upload.read()
@@ -391,7 +391,7 @@ def _evidence_read(upload: UploadedFile) -> tuple[bytes, CheckedFile]:
         raise DispatchError(str(exc), {"files": str(exc)}) from None
 
 
-def _size_label(size: int) -> str:
+def size_label(size: int) -> str:
     """「20 MB」, 「500 KB」: a size limit as a person reads it."""
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= factor:

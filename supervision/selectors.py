@@ -1,0 +1,314 @@
+"""Reads of supervision. Every read goes through ``visible_to(user)``; list reads run a fixed
+number of queries whatever the number of rows (each function says how many)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from supervision.choices import ExtensionStatus, FindingStatus, Level
+from supervision.models import (
+    Bulletin,
+    Escalation,
+    ExtensionRequest,
+    Finding,
+    FindingEvent,
+    FindingEvidence,
+    InspectionRound,
+    Rectification,
+)
+from supervision.services.ladder import (
+    Calendar,
+    Item,
+    annual_plan_items,
+    finding_items,
+    report_items,
+)
+from tasks.choices import Light
+from tasks.models import Task, Unit, User
+from tasks.workdays import add_working_days
+
+# --- rounds ----------------------------------------------------------------------------------
+
+
+def round_list(*, user: User) -> QuerySet[InspectionRound]:
+    """Rounds with their finding counts (1 query; a page adds its count query)."""
+    return (InspectionRound.objects.visible_to(user)
+            .annotate(finding_count=Count("findings", distinct=True),
+                      open_count=Count("findings", filter=~Q(findings__status=FindingStatus.CLOSED), distinct=True))
+            .order_by("-year", "-quarter", "-pk"))
+
+
+def round_get(*, user: User, pk: int) -> InspectionRound:
+    return get_object_or_404(InspectionRound.objects.visible_to(user).prefetch_related("team", "units", "tasks"), pk=pk)
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingLight:
+    light: Light
+    days_left: int | None  # working days to the due date; negative when overdue; None when done
+    reason: str
+
+    @property
+    def badge(self) -> str:
+        return self.light.badge
+
+
+def finding_light(finding: Finding, *, today: datetime.date, calendar: Calendar) -> FindingLight:
+    """Red when overdue, yellow when due within the reminder window, green otherwise; a finding
+    handed in or closed has no clock running."""
+    if not finding.is_pending_unit:
+        return FindingLight(Light.GREEN, None, finding.get_status_display())
+    days = calendar.between(today, finding.due_date)
+    if today > finding.due_date:
+        return FindingLight(Light.RED, days, f"已逾期 {-days} 个工作日（截止 {finding.due_date:%Y-%m-%d}）")
+    if days <= settings.LADDER_REMINDER_WORKING_DAYS:
+        when = "今天到期" if days == 0 else f"还有 {days} 个工作日到期"
+        return FindingLight(Light.YELLOW, days, when)
+    return FindingLight(Light.GREEN, days, f"还有 {days} 个工作日")
+
+
+def findings_with_lights(findings: list[Finding], *, today: datetime.date | None = None) -> list[Finding]:
+    """Attach ``light`` to each finding (1 query for the calendar overrides, none if empty)."""
+    today = today or timezone.localdate()
+    pending = [f.due_date for f in findings if f.is_pending_unit]
+    if not pending:
+        for finding in findings:
+            finding.light = FindingLight(Light.GREEN, None, finding.get_status_display())
+        return findings
+    calendar = Calendar(min([*pending, today]), max([*pending, today]))
+    for finding in findings:
+        finding.light = finding_light(finding, today=today, calendar=calendar)
+    return findings
+
+
+FINDING_ORDERINGS = {"due": ("due_date", "pk"), "-found": ("-found_on", "-pk"), "number": ("number",)}
+
+
+def finding_list(*, user: User, status: str = "", unit_id: int | None = None, round_id: int | None = None,
+                 severity: str = "", overdue: bool = False, today: datetime.date | None = None) -> QuerySet[Finding]:
+    """Findings the user may see, filtered (the query itself: 1 with a page's count)."""
+    today = today or timezone.localdate()
+    findings = Finding.objects.visible_to(user).select_related("round", "unit", "task")
+    if status:
+        findings = findings.filter(status=status)
+    if unit_id:
+        findings = findings.filter(Q(unit_id=unit_id) | Q(unit__parent_id=unit_id))
+    if round_id:
+        findings = findings.filter(round_id=round_id)
+    if severity:
+        findings = findings.filter(severity=severity)
+    if overdue:
+        findings = findings.overdue(today)
+    return findings.order_by("due_date", "pk")
+
+
+def finding_get(*, user: User, pk: int) -> Finding:
+    queryset = Finding.objects.visible_to(user).select_related("round", "unit", "task", "created_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def finding_rectification(finding: Finding) -> Rectification | None:
+    return Rectification.objects.filter(finding=finding).select_related("updated_by").first()
+
+
+def finding_evidence(finding: Finding) -> list[FindingEvidence]:
+    return list(finding.evidence.select_related("uploaded_by"))
+
+
+def finding_evidence_get(*, user: User, pk: int) -> FindingEvidence:
+    return get_object_or_404(
+        FindingEvidence.objects.filter(finding__in=Finding.objects.visible_to(user)).select_related("finding"), pk=pk,
+    )
+
+
+def verification_queue(*, user: User) -> QuerySet[Finding]:
+    """Rectifications handed in and waiting for an inspector, oldest first."""
+    return (Finding.objects.visible_to(user).filter(status=FindingStatus.SUBMITTED)
+            .select_related("round", "unit", "task", "rectification").order_by("updated_at", "pk"))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime.datetime
+    who: str
+    what: str
+    detail: str = ""
+    badge: str = ""
+    url: str = ""
+
+
+def finding_timeline(*, finding: Finding) -> list[TimelineEntry]:
+    """Events, extension requests and ladder steps of one finding, oldest first (3 queries)."""
+    entries = [TimelineEntry(e.at, str(e.actor), e.get_action_display(), e.comment, FindingStatus(e.to_status).badge)
+               for e in FindingEvent.objects.filter(finding=finding).select_related("actor")]
+    for ext in ExtensionRequest.objects.filter(finding=finding).select_related("requested_by", "decided_by"):
+        entries.append(TimelineEntry(ext.requested_at, str(ext.requested_by),
+                                     f"申请延期至 {ext.requested_due_date:%Y-%m-%d}", ext.reason, "badge-info"))
+        if ext.decided_at:
+            entries.append(TimelineEntry(ext.decided_at, str(ext.decided_by), f"延期申请{ext.get_status_display()}",
+                                         ext.decision_comment, ext.status_choice.badge))
+    entries += escalation_entries(Escalation.objects.filter(finding=finding))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def escalation_entries(escalations: QuerySet[Escalation]) -> list[TimelineEntry]:
+    """Ladder steps as timeline entries, with the unit's reply (1 query)."""
+    from django.urls import reverse
+
+    entries = []
+    for esc in escalations.select_related("unit", "created_by", "replied_by"):
+        who = str(esc.created_by) if esc.created_by else "系统"
+        title = f"{esc.get_level_display()}{(' ' + esc.notice_code) if esc.notice_code else ''} → {esc.unit.short_name}"
+        url = reverse("supervision:escalation-detail", args=[esc.pk])
+        entries.append(TimelineEntry(esc.created_at, who, title, esc.message, esc.level_choice.badge, url))
+        if esc.replied_at:
+            entries.append(TimelineEntry(esc.replied_at, str(esc.replied_by), f"{esc.unit.short_name}回复"
+                                         f"{esc.get_level_display()}", esc.reply, "badge-muted", url))
+    return entries
+
+
+def task_timeline_entries(*, user: User, task: Task) -> list[TimelineEntry]:
+    """The ladder steps about a task's reports and annual plans, for the task's timeline."""
+    return escalation_entries(Escalation.objects.visible_to(user).filter(task=task, finding__isnull=True))
+
+
+# --- extensions ------------------------------------------------------------------------------
+
+
+def extension_queue(*, user: User) -> QuerySet[ExtensionRequest]:
+    """Pending extension requests, oldest first (for the office)."""
+    return (ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING, finding__in=Finding.objects.visible_to(user))
+            .select_related("finding", "finding__unit", "requested_by").order_by("requested_at", "pk"))
+
+
+def extension_get(*, user: User, pk: int) -> ExtensionRequest:
+    queryset = ExtensionRequest.objects.filter(finding__in=Finding.objects.visible_to(user))
+    return get_object_or_404(queryset.select_related("finding", "finding__unit"), pk=pk)
+
+
+def finding_extensions(finding: Finding) -> list[ExtensionRequest]:
+    return list(finding.extensions.select_related("requested_by", "decided_by"))
+
+
+# --- escalations -----------------------------------------------------------------------------
+
+
+def escalation_list(*, user: User, level: str = "", unit_id: int | None = None,
+                    awaiting_reply: bool = False) -> QuerySet[Escalation]:
+    escalations = Escalation.objects.visible_to(user).select_related("unit", "finding", "task", "period", "created_by")
+    if level:
+        escalations = escalations.filter(level=level)
+    if unit_id:
+        escalations = escalations.filter(Q(unit_id=unit_id) | Q(unit__parent_id=unit_id))
+    if awaiting_reply:
+        escalations = escalations.filter(level__in=[Level.URGE, Level.NOTICE], replied_at__isnull=True)
+    return escalations.order_by("-created_at", "-pk")
+
+
+def escalation_get(*, user: User, pk: int) -> Escalation:
+    queryset = Escalation.objects.visible_to(user).select_related(
+        "unit", "finding", "finding__round", "task", "period", "created_by", "replied_by", "bulletin",
+    ).prefetch_related("recipients")
+    return get_object_or_404(queryset, pk=pk)
+
+
+# --- overdue board ---------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueRow:
+    item: Item
+    unit: Unit
+    days_overdue: int
+    levels: list[str]  # ladder steps already taken for the current due date
+    task: Task | None = None
+    finding: Finding | None = None
+
+
+def overdue_board(*, user: User, today: datetime.date | None = None) -> list[OverdueRow]:
+    """Every item past its due date and still owed — findings, this and last month's reports and
+    annual plans — most overdue first, with the ladder steps taken (fixed query count)."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS)
+    until = today - datetime.timedelta(days=1)
+    items = [*finding_items(until=until), *report_items(since=since, until=until),
+             *annual_plan_items(since=since, until=until)]
+    if not user.sees_everything:
+        scope = set(user.scope_unit_ids())
+        items = [i for i in items if i.unit_id in scope]
+    calendar = Calendar(min([i.due_date for i in items], default=today), today)
+    units = Unit.objects.in_bulk({i.unit_id for i in items})
+    tasks = Task.objects.in_bulk({i.task_id for i in items if i.task_id})
+    findings = Finding.objects.select_related("task").in_bulk({i.finding_id for i in items if i.finding_id})
+    steps: dict[tuple, list[str]] = {}
+    for row in Escalation.objects.filter(unit_id__in=units, due_date__lte=today).values(
+            "item_kind", "finding_id", "task_id", "period_id", "year", "unit_id", "due_date", "level"):
+        steps.setdefault(_row_ident(row), []).append(row["level"])
+    rows = [OverdueRow(i, units[i.unit_id], calendar.between(i.due_date, today),
+                       sorted(set(steps.get((i.kind, i.finding_id, i.task_id, i.period_id, i.year, i.unit_id, i.due_date), [])),
+                              key=lambda lv: Level(lv).rank),
+                       task=tasks.get(i.task_id) or (findings[i.finding_id].task if i.finding_id else None),
+                       finding=findings.get(i.finding_id))
+            for i in items]
+    return sorted(rows, key=lambda r: (-r.days_overdue, r.unit.sort_order))
+
+
+def _row_ident(row: dict) -> tuple:
+    return (row["item_kind"], row["finding_id"], row["task_id"], row["period_id"], row["year"],
+            row["unit_id"], row["due_date"])
+
+
+# --- 通报 ------------------------------------------------------------------------------------
+
+
+def bulletin_list() -> QuerySet[Bulletin]:
+    return Bulletin.objects.annotate(entry_count=Count("entries"), unit_count=Count("entries__unit", distinct=True))
+
+
+@dataclass
+class BulletinUnit:
+    unit: Unit
+    entries: list[Escalation]
+
+
+def bulletin_get(*, pk: int) -> Bulletin:
+    return get_object_or_404(Bulletin, pk=pk)
+
+
+def bulletin_units(*, user: User, bulletin: Bulletin) -> list[BulletinUnit]:
+    """The month's 通报 by unit, the units with the most items first (1 query)."""
+    entries = (Escalation.objects.visible_to(user).filter(bulletin=bulletin)
+               .select_related("unit", "finding", "task", "period").order_by("unit__sort_order", "pk"))
+    by_unit: dict[int, BulletinUnit] = {}
+    for entry in entries:
+        by_unit.setdefault(entry.unit_id, BulletinUnit(entry.unit, [])).entries.append(entry)
+    return sorted(by_unit.values(), key=lambda b: (-len(b.entries), b.unit.sort_order))
+
+
+# --- the unit's own --------------------------------------------------------------------------
+
+
+def unit_open_counts(*, user: User, today: datetime.date | None = None) -> dict[str, int]:
+    """Counts for the unit's home: findings owed, overdue, steps awaiting its reply (1 query each)."""
+    today = today or timezone.localdate()
+    findings = Finding.objects.visible_to(user)
+    return {
+        "pending": findings.pending_unit().count(),
+        "overdue": findings.overdue(today).count(),
+        "awaiting_reply": escalation_list(user=user, awaiting_reply=True).count(),
+    }
+
+
+def reminder_horizon(today: datetime.date) -> datetime.date:
+    return add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS).date
+
+
