@@ -255,6 +255,18 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
+# Supervision (督查督办): the escalation ladder 提醒 → 催办 → 督办单 → 通报, in working days.
+# 提醒 this many working days before a due date; 催办 on the due date; a 督办单 when an item is
+# this many working days overdue, with a new deadline this many working days ahead; an item
+# returned or rejected this many times is on the month's 通报. Report and annual-plan deadlines
+# further back than LADDER_LOOKBACK_DAYS are no longer chased by the daily scan (the 通报 is).
+LADDER_REMINDER_WORKING_DAYS = env_int("LADDER_REMINDER_WORKING_DAYS", 3)
+LADDER_NOTICE_OVERDUE_WORKING_DAYS = env_int("LADDER_NOTICE_OVERDUE_WORKING_DAYS", 5)
+LADDER_NOTICE_DEADLINE_WORKING_DAYS = env_int("LADDER_NOTICE_DEADLINE_WORKING_DAYS", 5)
+LADDER_LOOKBACK_DAYS = env_int("LADDER_LOOKBACK_DAYS", 45)
+BULLETIN_RETURNS = env_int("BULLETIN_RETURNS", 2)
+FINDING_DEADLINE_WORKING_DAYS = env_int("FINDING_DEADLINE_WORKING_DAYS", 10)
+
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"
 SEED_INDICATORS_PATH = BASE_DIR / "fixtures" / "plan_2020_2022_indicators.json"
