@@ -11,7 +11,9 @@ admin.site.index_title = "数据管理"
 urlpatterns = [
     path("", include("tasks.urls")),
     path("", include("reports.urls")),
+    path("supervision/", include("supervision.urls")),
     path("api/v1/", include("tasks.api.urls")),
+    path("api/v1/", include("supervision.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

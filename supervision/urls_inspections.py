@@ -1,0 +1,3 @@
+"""Pages of inspection rounds, findings, rectification and verification."""
+
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""Pages of supervision, one module per concern."""
