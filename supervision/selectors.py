@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from supervision.choices import ExtensionStatus, FindingStatus, Level
@@ -31,6 +32,7 @@ from supervision.services.ladder import (
 )
 from tasks.choices import Light
 from tasks.models import Task, Unit, User
+from tasks.selectors.dispatch import TimelineEntry as TaskTimelineEntry
 from tasks.workdays import add_working_days
 
 # --- rounds ----------------------------------------------------------------------------------
@@ -60,6 +62,11 @@ class FindingLight:
     @property
     def badge(self) -> str:
         return self.light.badge
+
+    @property
+    def overdue_days(self) -> int:
+        """Working days past the due date (0 when not overdue)."""
+        return -self.days_left if self.days_left and self.days_left < 0 else 0
 
 
 def finding_light(finding: Finding, *, today: datetime.date, calendar: Calendar) -> FindingLight:
@@ -176,9 +183,21 @@ def escalation_entries(escalations: QuerySet[Escalation]) -> list[TimelineEntry]
     return entries
 
 
-def task_timeline_entries(*, user: User, task: Task) -> list[TimelineEntry]:
-    """The ladder steps about a task's reports and annual plans, for the task's timeline."""
-    return escalation_entries(Escalation.objects.visible_to(user).filter(task=task, finding__isnull=True))
+def task_timeline_entries(*, user: User, task: Task) -> list[TaskTimelineEntry]:
+    """The ladder steps about a task's reports and annual plans, in the shape of the task's own
+    timeline (tasks/ calls this through settings.TASK_TIMELINE_SOURCES; 1 query)."""
+    entries = []
+    escalations = (Escalation.objects.visible_to(user).filter(task=task, finding__isnull=True)
+                   .select_related("unit", "task", "period", "created_by", "replied_by"))
+    for esc in escalations:
+        url = reverse("supervision:escalation-detail", args=[esc.pk])
+        code = f" {esc.notice_code}" if esc.notice_code else ""
+        what = f"{esc.get_level_display()}{code}：{esc.item_label} → {esc.unit.short_name}"
+        entries.append(TaskTimelineEntry(esc.created_at, str(esc.created_by or "系统"), what, esc.message, url))
+        if esc.replied_at:
+            entries.append(TaskTimelineEntry(esc.replied_at, str(esc.replied_by), f"{esc.unit.short_name}回复"
+                                              f"{esc.get_level_display()}：{esc.item_label}", esc.reply, url))
+    return entries
 
 
 # --- extensions ------------------------------------------------------------------------------

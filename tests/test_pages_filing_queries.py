@@ -135,8 +135,9 @@ def test_contribution_form_budget(client, lead_user, supporting_user, task_1_1, 
 # their review record + actors, actuals + indicators, evidence; contributions + unit + period,
 # their review record; annual plans + unit, their review record, their evidence; the timeline:
 # report labels, assignment history, unit names, indicator names, task history, report history,
-# actuals history, review events + actors
-TASK_PAGE_QUERIES = SIGNED_IN + 3 + LIGHTS + 2 + 4 + 2 + 3 + 8 + TOP_BAR
+# actuals history, review events + actors, the ladder steps on the task (supervision, through
+# TASK_TIMELINE_SOURCES)
+TASK_PAGE_QUERIES = SIGNED_IN + 3 + LIGHTS + 2 + 4 + 2 + 3 + 8 + 1 + TOP_BAR
 
 
 def history(lead_user, supporting_user, office, task, months: range) -> None:

@@ -150,9 +150,10 @@ def test_task_detail(as_office, task_1_1, django_assert_num_queries):
     # session, user + unit, task + group + plan, assignments + units, indicators, periods
     # (lights), lead assignments with progress (lights), the current period, the offices inside
     # the user's unit (which drafts are its own), reports, contributions, annual plans; the
-    # timeline: report labels, assignment history, unit names, indicator names, task history;
-    # unread notifications count
-    with django_assert_num_queries(18):
+    # timeline: report labels, assignment history, unit names, indicator names, task history,
+    # the ladder steps on the task (supervision, through TASK_TIMELINE_SOURCES); unread
+    # notifications count
+    with django_assert_num_queries(19):
         ok(as_office.get(reverse("task-detail", args=[task_1_1.pk])))
 
 

@@ -266,6 +266,11 @@ LADDER_NOTICE_DEADLINE_WORKING_DAYS = env_int("LADDER_NOTICE_DEADLINE_WORKING_DA
 LADDER_LOOKBACK_DAYS = env_int("LADDER_LOOKBACK_DAYS", 45)
 BULLETIN_RETURNS = env_int("BULLETIN_RETURNS", 2)
 FINDING_DEADLINE_WORKING_DAYS = env_int("FINDING_DEADLINE_WORKING_DAYS", 10)
+# A task's timeline (tasks/) also shows what higher layers recorded about the task: the ladder
+# steps (提醒/催办/督办单/通报) on its reports and annual plans. tasks/ may not import supervision/,
+# so the higher layer plugs into the lower one here: each path names a callable taking
+# ``user=`` and ``task=`` and returning tasks.selectors.dispatch.TimelineEntry items (1 query each).
+TASK_TIMELINE_SOURCES = ["supervision.selectors.task_timeline_entries"]
 
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"

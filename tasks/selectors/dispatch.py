@@ -8,10 +8,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus
 from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
@@ -267,11 +269,13 @@ class TimelineEntry:
     actor: str
     what: str
     detail: str = ""
+    url: str = ""  # the page of what happened, when it has one
 
 
 def task_timeline(*, user: User, task: Task, limit: int = 200) -> list[TimelineEntry]:
     """Changes to the task, its units, its reports, their actuals and their review, newest
-    first, from the recorded history (8 queries whatever the length of the history)."""
+    first, from the recorded history (8 queries whatever the length of the history), and what
+    the higher layers recorded about the task (settings.TASK_TIMELINE_SOURCES, 1 query each)."""
     reports = {r.pk: f"{r.period.label} {r.unit.short_name}" for r in
                ProgressReport.objects.visible_to(user).filter(task=task).select_related("period", "unit")}
     assignments = list(TaskAssignment.history.filter(task_id=task.pk).select_related("history_user"))
@@ -290,6 +294,8 @@ def task_timeline(*, user: User, task: Task, limit: int = 200) -> list[TimelineE
     events = ReviewEvent.objects.filter(report_id__in=list(reports)).select_related("actor")
     entries += [TimelineEntry(e.at, str(e.actor), f"{e.get_action_display()}：{reports[e.report_id]}", e.comment)
                 for e in events]
+    for source in settings.TASK_TIMELINE_SOURCES:
+        entries += import_string(source)(user=user, task=task)
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 
