@@ -147,20 +147,43 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PLAN_UPLOAD_MAX_BYTES = env_int("PLAN_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
 REDIS_URL = env_str("REDIS_URL", "")
+# Every Redis client gives up after about a second, so that a dead Redis slows a page by that
+# much at most instead of hanging it (redis-py waits forever by default).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_TIMEOUTS,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: Redis when REDIS_URL is set, otherwise a real broker on the local filesystem so that
-# `make run` needs no server. Jobs live in <app>/jobs.py.
+# `make run` needs no server. Jobs live in <app>/jobs.py; the beat schedule and its time zone are
+# in xixian_portal/celery.py. Requests queue jobs through tasks.queueing.enqueue_on_commit.
+#
+# No job may run longer than the hard limit; the soft limit interrupts it a little earlier.
+CELERY_TASK_TIME_LIMIT = 3600
+CELERY_TASK_SOFT_TIME_LIMIT = 3300
+# Redis hands a message that is not acknowledged within visibility_timeout to another worker.
+# A late-acknowledged job is acknowledged when it ends, so the timeout must exceed the hard time
+# limit, or a long job still running would be started a second time.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT,
+    **REDIS_TIMEOUTS,
+    # One connection attempt per publish: kombu's default sleeps 2 s before a second one. The
+    # worker reconnects by its own loop (broker_connection_max_retries), which ignores this.
+    "max_retries": 0,
+}
 CELERY_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
-    for sub in ("out", "processed", "results", "control"):
+    for sub in ("out", "processed", "control"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -170,15 +193,21 @@ else:
         "control_folder": str(CELERY_DIR / "control"),
         "store_processed": False,
     }
-    CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"
-CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ACKS_LATE = True
+# A request publishes once and gives up after broker_connection_timeout: what could not be
+# queued is queued by the next scan. (Beat's entries ask for retries themselves: celery.py.)
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
+# Worker and beat started before Redis wait for it instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# No code reads a job's return value, so none is stored and there is no result backend (nor
+# the daily celery.backend_cleanup entry beat would otherwise add for expiring results).
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None
+# Acknowledge on receipt, except for the jobs that declare acks_late=True because they are
+# idempotent (tasks/jobs.py, supervision/jobs.py): only those may run twice after a crash.
+CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE = {
-    # Opening the month is idempotent; running it hourly covers a beat that was down at midnight.
-    "open-current-period": {"task": "tasks.period_open_current", "schedule": 3600.0},
-}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 REST_FRAMEWORK = {

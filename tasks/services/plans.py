@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tasks.models import (
     User,
 )
 from tasks.plan_text import ParsedPlan, PlanTextError, parse_plan, plan_text_from_bytes
+from tasks.queueing import enqueue_on_commit
 from tasks.unit_directory import Resolution, UnitDirectory
 
 
@@ -281,8 +283,26 @@ def plan_import_run_confirm(*, run: PlanImportRun) -> bool:
     if queued:
         from tasks.jobs import plan_import_run_job  # jobs import services
 
-        transaction.on_commit(lambda: plan_import_run_job.delay(run.pk))
+        enqueue_on_commit(plan_import_run_job, run.pk)
     return bool(queued)
+
+
+def plan_import_run_requeue(*, older_than_minutes: int = 10) -> int:
+    """Queue again the imports confirmed but still pending after ``older_than_minutes`` (the
+    broker was down at confirmation, or the job was lost); returns how many. Hourly.
+
+    Measured from the upload (the run records no confirmation time), so an upload confirmed
+    late may be queued twice; the claim in ``plan_import_run_execute`` runs it once.
+    """
+    from tasks.jobs import plan_import_run_job  # jobs import services
+
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    # The partial index import_run_pending serves this scan.
+    ids = list(PlanImportRun.objects.filter(status=ImportStatus.PENDING, created_at__lt=cutoff)
+               .order_by("pk").values_list("pk", flat=True))
+    for run_id in ids:
+        enqueue_on_commit(plan_import_run_job, run_id)
+    return len(ids)
 
 
 def plan_import_run_execute(*, run_id: int) -> PlanImportRun | None:
