@@ -20,7 +20,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from supervision import selectors
 from supervision.choices import ExtensionStatus, FindingStatus, RoundStatus, Severity
@@ -65,6 +65,7 @@ def rectifies(user: User, finding: Finding) -> bool:
 
 
 @login_required
+@require_safe
 def round_list(request):
     """督查轮次: each with its method, status, dates and finding counts."""
     page = Paginator(selectors.round_list(user=request.user), ROUNDS_PER_PAGE).get_page(request.GET.get("page"))
@@ -100,6 +101,7 @@ def round_edit(request, pk: int):
 
 
 @login_required
+@require_safe
 def round_detail(request, pk: int):
     """The round's scope and team, its findings with lights, and (for inspectors) the quick log form."""
     round_ = selectors.round_get(user=request.user, pk=pk)
@@ -178,6 +180,7 @@ def _round_context(request, round_: InspectionRound, form: FindingForm | None) -
 
 
 @login_required
+@require_safe
 def finding_list(request):
     """我的督查问题 for a unit; all findings with filters for the office, inspectors and leaders."""
     user = request.user
@@ -206,6 +209,7 @@ def _finding_filters(request) -> dict:
 
 
 @login_required
+@require_safe
 def finding_detail(request, pk: int):
     finding = selectors.finding_get(user=request.user, pk=pk)
     return render(request, "supervision/finding_detail.html", _detail_context(request, finding))
@@ -282,6 +286,7 @@ def finding_extension(request, pk: int):
 
 
 @login_required
+@require_safe
 def finding_evidence(request, pk: int):
     """A finding's file, always as a download under its original name."""
     evidence = selectors.finding_evidence_get(user=request.user, pk=pk)
@@ -315,15 +320,18 @@ def _detail_context(request, finding: Finding, *, rectify_form=None, verify_form
     can_extend = (unit_acts and not finding.is_overdue(_today())
                   and not any(e.status == ExtensionStatus.PENDING for e in extensions))
     can_verify = is_inspector(user) and finding.status == FindingStatus.SUBMITTED
+    shown = {"rectify_form": rectify_form if unit_acts else None,
+             "extension_form": (extension_form or ExtensionForm()) if can_extend else None,
+             "verify_form": (verify_form or VerifyForm()) if can_verify else None}
+    # A refused form that the finding's new state no longer offers: its reason goes on top.
+    refusals = [form.summary for form in (rectify_form, verify_form, extension_form)
+                if form is not None and form not in shown.values() and getattr(form, "summary", "")]
     return {
         "finding": finding, "rectification": rectification,
         "inspection_evidence": [e for e in evidence if e.stage == "inspection"],
         "rectification_evidence": [e for e in evidence if e.stage == "rectification"],
         "extensions": extensions, "timeline": selectors.finding_timeline(finding=finding),
-        "rectify_form": rectify_form if unit_acts else None,
-        "extension_form": (extension_form or ExtensionForm()) if can_extend else None,
-        "verify_form": (verify_form or VerifyForm()) if can_verify else None,
-        "is_office": user.is_office,
+        "is_office": user.is_office, "refusals": refusals, **shown,
     }
 
 
@@ -331,6 +339,7 @@ def _detail_context(request, finding: Finding, *, rectify_form=None, verify_form
 
 
 @login_required
+@require_safe
 def verification_queue(request):
     """待核验: rectifications handed in, oldest first (inspectors act; office and leaders read)."""
     _require(request.user.sees_everything, "核验队列仅供督查室、新区营商办和领导查看。")
