@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from supervision.choices import ExtensionStatus, FindingStatus, Level
+from supervision.choices import ExtensionStatus, FindingStatus, ItemKind, Level
 from supervision.models import (
     Bulletin,
     Escalation,
@@ -28,12 +29,15 @@ from supervision.services.ladder import (
     Item,
     annual_plan_items,
     finding_items,
+    item_for_annual_plan,
+    item_for_finding,
+    item_for_report,
     report_items,
 )
-from tasks.choices import Light
-from tasks.models import Task, Unit, User
+from tasks.choices import AssignmentRole, Light, UnitKind
+from tasks.models import ReportingPeriod, Task, TaskAssignment, Unit, User
 from tasks.selectors.dispatch import TimelineEntry as TaskTimelineEntry
-from tasks.workdays import add_working_days
+from tasks.workdays import add_working_days, working_days_between
 
 # --- rounds ----------------------------------------------------------------------------------
 
@@ -331,3 +335,72 @@ def reminder_horizon(today: datetime.date) -> datetime.date:
     return add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS).date
 
 
+# --- the ladder's pages: escalating by hand, extension decisions, 通报 months -----------------
+
+
+@dataclass
+class LadderTarget:
+    """What the office escalates by hand: the item, the objects it is about, and how many
+    working days it is overdue today (0 when not yet due)."""
+
+    item: Item
+    unit: Unit
+    overdue_days: int
+    task: Task | None = None
+    finding: Finding | None = None
+    period: ReportingPeriod | None = None
+
+
+def ladder_target_get(*, user: User, finding_id: int | None = None, task_id: int | None = None,
+                      unit_id: int | None = None, period_id: int | None = None, year: int | None = None,
+                      today: datetime.date | None = None) -> LadderTarget:
+    """The item a page names — a finding; a lead unit's monthly report on a task; or its annual
+    work plan — if it exists and the user may see it, else 404 (2 to 4 queries)."""
+    today = today or timezone.localdate()
+    if finding_id is not None:
+        finding = get_object_or_404(Finding.objects.visible_to(user).select_related("unit", "task"), pk=finding_id)
+        item = item_for_finding(finding)
+        return LadderTarget(item, finding.unit, _overdue_days(item, today), finding.task, finding)
+    if task_id is None or unit_id is None or (period_id is None) == (year is None):
+        raise Http404("没有指明要督办的事项。")
+    task = get_object_or_404(Task.objects.visible_to(user).select_related("plan"), pk=task_id)
+    lead = get_object_or_404(TaskAssignment.objects.filter(task=task, role=AssignmentRole.LEAD)
+                             .exclude(unit__kind=UnitKind.COLLECTIVE).select_related("unit"), unit_id=unit_id)
+    if period_id is not None:
+        period = get_object_or_404(ReportingPeriod, pk=period_id)
+        item = item_for_report(task=task, unit_id=lead.unit_id, period=period)
+        return LadderTarget(item, lead.unit, _overdue_days(item, today), task, period=period)
+    if not task.plan.start_year <= year <= task.plan.end_year:
+        raise Http404("该年度不在任务所属行动方案的期限内。")
+    item = item_for_annual_plan(task=task, unit_id=lead.unit_id, year=year)
+    return LadderTarget(item, lead.unit, _overdue_days(item, today), task)
+
+
+def _overdue_days(item: Item, today: datetime.date) -> int:
+    return working_days_between(item.due_date, today) if today > item.due_date else 0
+
+
+def item_escalations(item: Item) -> list[Escalation]:
+    """Every ladder step already taken about an item, whatever its due date then (1 query)."""
+    if item.kind == ItemKind.FINDING:
+        steps = Escalation.objects.filter(finding_id=item.finding_id)
+    else:
+        steps = Escalation.objects.filter(item_kind=item.kind, task_id=item.task_id, unit_id=item.unit_id,
+                                          period_id=item.period_id, year=item.year)
+    return list(steps.select_related("created_by").order_by("created_at", "pk"))
+
+
+def extension_decided(*, user: User, limit: int = 50) -> list[ExtensionRequest]:
+    """The latest extension requests already decided, newest decision first (1 query)."""
+    return list(ExtensionRequest.objects.exclude(status=ExtensionStatus.PENDING)
+                .filter(finding__in=Finding.objects.visible_to(user))
+                .select_related("finding", "finding__unit", "requested_by", "decided_by")
+                .order_by("-decided_at", "-pk")[:limit])
+
+
+def bulletin_months(*, user: User) -> QuerySet[Bulletin]:
+    """Every month's 通报 with the number of its entries and units the user may see: a unit
+    counts only its own entries (1 query)."""
+    mine = Q(entries__in=Escalation.objects.visible_to(user))
+    return Bulletin.objects.annotate(entry_count=Count("entries", filter=mine, distinct=True),
+                                     unit_count=Count("entries__unit", filter=mine, distinct=True))
