@@ -188,12 +188,14 @@ class Step:
     new_due_date: datetime.date | None = None
     bulletin: Bulletin | None = None
     user: User | None = None
+    on: datetime.date | None = None  # the scan's day (a 督办单 is numbered in its year); default today
+    days_left: int = 0  # working days to the due date, for a 提醒
 
 
 def _title(step: Step, escalation: Escalation) -> str:
     item, days = step.item, step.overdue_days
     if step.level == Level.REMINDER:
-        return f"【提醒】{item.label}将于 {item.due_date:%Y-%m-%d} 到期（还有 {-days} 个工作日）"
+        return f"【提醒】{item.label}将于 {item.due_date:%Y-%m-%d} 到期（还有 {step.days_left} 个工作日）"
     if step.level == Level.URGE:
         state = f"已逾期 {days} 个工作日" if days > 0 else "今天到期"
         return f"【催办】{item.label}{state}，请尽快办理"
@@ -209,7 +211,7 @@ def _record(step: Step) -> Escalation | None:
     try:
         with transaction.atomic():
             if step.level == Level.NOTICE:
-                year = timezone.localdate().year
+                year = (step.on or timezone.localdate()).year
                 notice = {"notice_year": year, "notice_number": next_number(f"notice:{year}")}
             escalation = Escalation.objects.create(
                 key=step.key, level=step.level, **step.item.row_fields(), overdue_days=step.overdue_days,
@@ -257,8 +259,10 @@ class ScanResult:
     def __str__(self) -> str:
         if self.skipped:
             return "非工作日，不扫描"
-        sent = "、".join(f"{Level(level).label} {n} 条" for level, n in sorted(self.recorded.items())) or "无新增督办"
-        return f"{sent}；补发 {self.requeued} 条"
+        by_rank = sorted(self.recorded.items(), key=lambda pair: Level(pair[0]).rank)
+        sent = "、".join(f"{Level(level).label} {n} 条" for level, n in by_rank) or "无新增督办"
+        compiled = f"；已汇总{self.bulletin}" if self.bulletin else ""
+        return f"{sent}{compiled}；补发 {self.requeued} 条"
 
 
 def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
@@ -269,12 +273,18 @@ def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
     today = today or timezone.localdate()
     if not is_working_day(today):
         return ScanResult(skipped=True)
-    result = ScanResult()
-    horizon = add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS).date
+    # First, so that it picks up only what earlier runs could not queue (this run's own
+    # messages are queued as they are written).
+    result = ScanResult(requeued=notification_email_requeue() + webhook_requeue())
+    # The last day still within N working days: the day before the (N+1)-th working day, so
+    # that a due date on a weekend or holiday right after the N-th working day is reminded now.
+    horizon = (add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS + 1).date
+               - datetime.timedelta(days=1))
     since = today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS)
     items = [*finding_items(until=horizon), *report_items(since=since, until=horizon),
              *annual_plan_items(since=since, until=horizon)]
-    calendar = Calendar(min([i.due_date for i in items], default=today), horizon)
+    # Today included: the days from today to a due date ahead are counted too.
+    calendar = Calendar(min([today, *(i.due_date for i in items)]), horizon)
     due = [(item, level, overdue) for item in items for level, overdue in steps_due(item, today=today, calendar=calendar)]
     taken = set(Escalation.objects.filter(key__in=[step_key(i, lv) for i, lv, _ in due]).values_list("key", flat=True))
     notice_due = add_working_days(today, settings.LADDER_NOTICE_DEADLINE_WORKING_DAYS).date
@@ -284,14 +294,14 @@ def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
             continue
         new_due = notice_due if level == Level.NOTICE else None
         step = Step(item, level, key, _auto_message(item, level, overdue, new_due), overdue_days=max(overdue, 0),
-                    required_action=_auto_message(item, level, overdue, new_due) if new_due else "", new_due_date=new_due)
+                    required_action=_auto_message(item, level, overdue, new_due) if new_due else "", new_due_date=new_due,
+                    on=today, days_left=max(-overdue, 0))
         with transaction.atomic():
             if _record(step):
                 result.recorded[level] += 1
     last_month = today.replace(day=1) - datetime.timedelta(days=1)
     if not Bulletin.objects.filter(year=last_month.year, month=last_month.month).exists():
         result.bulletin = bulletin_compile(year=last_month.year, month=last_month.month)
-    result.requeued = notification_email_requeue() + webhook_requeue()
     return result
 
 
