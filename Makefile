@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Migrate, import the seed plan, load demo accounts, then serve on 127.0.0.1:$(PORT) with a
-# Celery worker and beat on the embedded broker (or on REDIS_URL when it is set).
+# Migrate, import the seed plan, load demo accounts and the demo's history (monthly dispatch,
+# then inspections and the escalation ladder), then serve on 127.0.0.1:$(PORT) with a Celery
+# worker and beat on the embedded broker (or on REDIS_URL when it is set).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_supervision_demo
 	@bash -c 'set -m; \
 	  $(BIN)/celery -A xixian_portal worker --loglevel=INFO --concurrency=2 & worker=$$!; \
 	  $(BIN)/celery -A xixian_portal beat --loglevel=INFO --schedule=var/celerybeat-schedule & beat=$$!; \
