@@ -1,0 +1,345 @@
+"""A dead broker never fails or stalls a request: the job is not queued, a warning says so, and the
+scans queue it later (``notification_email_requeue``, ``plan_import_run_requeue``).
+
+The bound is a correctness bound, not a benchmark: a request that queues jobs returns within
+2 s whatever state the broker is in. Brokers tried, with the production transport options:
+- ``redis://10.255.255.1:6379/0``: a black-holed address (some networks intercept it instead);
+- a closed local port: connection refused at once;
+- a port whose accept queue is full: the connection attempt hangs (a real black hole);
+- a port that accepts and never answers: a Redis that froze (the read times out).
+"""
+
+import datetime as dt
+import logging
+import socket
+import time
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo
+
+import kombu.pools
+import pytest
+import time_machine
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+from kombu.utils.collections import eqhash
+
+from tasks import queueing
+from tasks.choices import ImportStatus
+from tasks.jobs import period_open_current_job
+from tasks.models import Notification, PlanImportRun
+from tasks.services import plans
+from tasks.services.dispatch import ReportInput, filing_submit, period_open, report_save
+from tasks.services.inbox import account_update, notification_email_requeue, notify
+from xixian_portal.celery import app
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BOUND = 2.0  # seconds: the longest a request may wait on a dead broker
+NOT_QUEUED = "will be sent by the next scan"
+
+
+@pytest.fixture(autouse=True)
+def _mail_and_pause(settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    monkeypatch.setattr(queueing, "_paused_until", 0.0)  # each test starts with the broker trusted
+
+
+# --- dead brokers --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _listener(*, backlog_full: bool):
+    """A local port that never answers: its accept queue is full (connecting hangs), or it
+    accepts connections and never replies (reading hangs)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0 if backlog_full else 16)
+    fillers = []
+    if backlog_full:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(server.getsockname())
+            fillers.append(filler)
+        time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        for sock in [*fillers, server]:
+            sock.close()
+
+
+@contextmanager
+def _dead(kind: str):
+    if kind == "black-holed":
+        yield "redis://10.255.255.1:6379/0"
+    elif kind == "closed port":
+        yield f"redis://127.0.0.1:{_free_port()}/0"
+    else:
+        with _listener(backlog_full=kind == "connect hangs") as url:
+            yield url
+
+
+DEAD = ["black-holed", "closed port", "connect hangs", "never answers"]
+
+
+def _close_dead_pools() -> None:
+    """Close the pools of the dead broker and remove them from kombu's registry, which would
+    otherwise hand the closed pool to the next test using the same address."""
+    with app.connection_for_write() as connection:
+        key = eqhash(connection)
+    for group in (kombu.pools.producers, kombu.pools.connections):
+        pool = group.pop(key, None)
+        if pool is not None:
+            pool.force_close_all()
+
+
+@contextmanager
+def broker_down(kind: str):
+    """Jobs go to a dead Redis broker (not run in-process), with the production options.
+    The app's own pools are set aside and put back afterwards, untouched, so later tests find
+    the app as it was."""
+    conf = app.conf
+    saved_conf = conf.broker_url, conf.broker_transport_options, conf.task_always_eager
+    saved_pools = app._pool, app.amqp._producer_pool
+    with _dead(kind) as url:
+        app._pool = app.amqp._producer_pool = None
+        conf.broker_url, conf.broker_transport_options = url, dict(settings.REDIS_BROKER_TRANSPORT_OPTIONS)
+        conf.task_always_eager = False
+        try:
+            yield
+        finally:
+            _close_dead_pools()
+            conf.broker_url, conf.broker_transport_options, conf.task_always_eager = saved_conf
+            app._pool, app.amqp._producer_pool = saved_pools
+
+
+def timed(fn):
+    start = time.monotonic()
+    result = fn()
+    return result, time.monotonic() - start
+
+
+def not_queued(caplog, job_name: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "tasks.queueing" and r.levelno == logging.WARNING
+            and job_name in r.getMessage() and NOT_QUEUED in r.getMessage()]
+
+
+# --- a request that notifies ---------------------------------------------------------------------
+
+
+def at(*args):
+    return time_machine.travel(dt.datetime(*args, tzinfo=SHANGHAI), tick=False)
+
+
+@pytest.fixture
+def with_addresses(lead_user, office):
+    for user in (lead_user, office):
+        account_update(user=user, email=f"{user.username}@xixian.gov.cn", email_notifications=True)
+
+
+@pytest.fixture
+def submitted(plan, lead_user, with_addresses):
+    """Reports of 1.1 … of the lead unit, submitted for June 2022 (written with jobs in-process;
+    their e-mail to the office is sent on a commit that never comes in a test transaction)."""
+    june = period_open(year=2022, month=6)
+    data = ReportInput(completed="完成了本月工作。", problems="", next_plan="推进下月工作。", progress=40)
+    reports = []
+    for code in ["1.1", "1.3", "1.4", "5.3", "6.3"]:
+        draft = report_save(user=lead_user, task=plan.tasks.get(code=code), period=june, data=data)
+        with at(2022, 7, 1, 10):
+            reports.append(filing_submit(user=lead_user, filing=draft))
+    return reports
+
+
+@pytest.mark.parametrize("kind", DEAD)
+def test_a_review_on_a_dead_broker_returns_in_time_and_the_scan_sends_later(
+    client, office, lead_user, submitted, kind, caplog, django_capture_on_commit_callbacks,
+):
+    client.force_login(office)
+    url = reverse("report-review", args=[submitted[0].pk])
+    with broker_down(kind), caplog.at_level(logging.WARNING, logger="tasks.queueing"):
+        # The view's transaction commits and the job is sent inside this block.
+        def request():
+            with django_capture_on_commit_callbacks(execute=True):
+                return client.post(url, {"action": "return", "comment": "请补充数据。"})
+
+        response, took = timed(request)
+    assert response.status_code == 302
+    assert took < BOUND, f"{kind}: the request waited {took:.2f} s on the broker"
+    note = Notification.objects.get(recipient=lead_user, title="进展填报被退回修改：1.1")
+    assert note.emailed_at is None and mail.outbox == []
+    assert len(not_queued(caplog, "tasks.notification_email")) == 1
+
+    # The daily scan, with the broker back (here: jobs in-process), sends the copy once.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_email_requeue() >= 1
+    note.refresh_from_db()
+    assert note.emailed_at is not None
+    assert [m.to for m in mail.outbox if m.subject == note.title] == [[lead_user.email]]
+
+
+def test_a_bulk_approval_waits_on_the_broker_once_not_per_job(
+    client, office, lead_user, submitted, caplog, django_capture_on_commit_callbacks,
+):
+    """Five approvals, five notifications, five jobs: the first failure pauses the others."""
+    client.force_login(office)
+    with broker_down("connect hangs"), caplog.at_level(logging.WARNING, logger="tasks.queueing"):
+        def request():
+            with django_capture_on_commit_callbacks(execute=True):
+                return client.post(reverse("review-approve-bulk"), {"ids": [r.pk for r in submitted]})
+
+        response, took = timed(request)
+    assert response.status_code == 302 and took < BOUND, f"{took:.2f} s"
+    notes = Notification.objects.filter(recipient=lead_user, title__startswith="进展填报已审核通过")
+    assert notes.count() == 5 and not notes.filter(emailed_at__isnull=False).exists()
+    assert len(not_queued(caplog, "tasks.notification_email")) == 5  # each one logged
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_email_requeue()
+    assert not notes.filter(emailed_at__isnull=True).exists()
+
+
+def test_notify_inside_an_atomic_block_on_a_dead_broker(lead_user, with_addresses, django_capture_on_commit_callbacks):
+    with broker_down("closed port"), django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        [note] = notify(recipients=[lead_user], title="提醒")
+    note.refresh_from_db()
+    assert note.emailed_at is None
+
+
+# --- imports confirmed while the broker was down -------------------------------------------------
+
+
+NEXT_PLAN = settings.SEED_PLAN_PATH.read_text(encoding="utf-8").replace(
+    "三年行动方案（2020年—2022年》", "三年行动方案（2023年—2025年》")
+
+
+def test_an_import_confirmed_on_a_dead_broker_is_queued_again_by_the_hourly_job(
+    client, office, caplog, django_capture_on_commit_callbacks,
+):
+    run, _ = plans.plan_import_run_create(user=office, filename="next.txt", content=NEXT_PLAN.encode())
+    client.force_login(office)
+    with broker_down("connect hangs"), caplog.at_level(logging.WARNING, logger="tasks.queueing"):
+        def request():
+            with django_capture_on_commit_callbacks(execute=True):
+                return client.post(reverse("plan-import-run", args=[run.pk]))
+
+        response, took = timed(request)
+    assert response.status_code == 302 and took < BOUND, f"{took:.2f} s"
+    assert not_queued(caplog, "tasks.plan_import_run")
+    run.refresh_from_db()
+    assert run.status == ImportStatus.PENDING
+
+    assert plans.plan_import_run_requeue() == 0  # not yet stuck: its job may still be on its way
+    PlanImportRun.objects.filter(pk=run.pk).update(created_at=run.created_at - dt.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        period_open_current_job.delay()  # the hourly job, run in-process
+    run.refresh_from_db()
+    assert run.status == ImportStatus.SUCCEEDED and run.plan.start_year == 2023
+
+
+def test_requeue_leaves_other_runs_alone(office):
+    old = dt.timedelta(minutes=30)
+    runs = {}
+    for status in [ImportStatus.PREVIEW, ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.FAILED]:
+        run = PlanImportRun.objects.create(filename=f"{status}.txt", text="x", created_by=office, status=status)
+        PlanImportRun.objects.filter(pk=run.pk).update(created_at=run.created_at - old)
+        runs[status] = run
+    queued = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plans, "enqueue_on_commit", lambda job, run_id: queued.append((job.name, run_id)))
+        assert plans.plan_import_run_requeue() == 1
+    assert queued == [("tasks.plan_import_run", runs[ImportStatus.PENDING].pk)]
+
+
+# --- enqueue_on_commit itself --------------------------------------------------------------------
+
+
+class FakeJob:
+    """Stands in for a job: records what was sent, or fails like a dead broker."""
+
+    name = "tasks.fake"
+
+    def __init__(self, error: Exception | None = None, eager: bool = False):
+        self.error, self.sent = error, []
+        self.app = type("App", (), {"conf": type("Conf", (), {"task_always_eager": eager})()})()
+
+    def apply_async(self, args, kwargs):
+        if self.error:
+            raise self.error
+        self.sent.append((args, kwargs))
+
+
+def test_sent_after_commit_only(django_capture_on_commit_callbacks):
+    job = FakeJob()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        queueing.enqueue_on_commit(job, 1, 2, key="x")
+    assert job.sent == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert job.sent == [((1, 2), {"key": "x"})]
+
+
+@pytest.mark.parametrize("error", [OperationalError("down"), ConnectionRefusedError(111, "refused"), TimeoutError()])
+def test_a_broker_error_is_logged_never_raised(error, caplog, django_capture_on_commit_callbacks):
+    job = FakeJob(error)
+    with caplog.at_level(logging.WARNING, logger="tasks.queueing"), django_capture_on_commit_callbacks(execute=True):
+        queueing.enqueue_on_commit(job, 7)
+    assert not_queued(caplog, "tasks.fake")
+
+
+def test_other_errors_are_not_swallowed(django_capture_on_commit_callbacks):
+    with pytest.raises(TypeError), django_capture_on_commit_callbacks(execute=True):
+        queueing.enqueue_on_commit(FakeJob(TypeError("bad argument")), 7)
+
+
+def test_a_failure_pauses_sending_then_the_broker_is_tried_again(caplog, monkeypatch, django_capture_on_commit_callbacks):
+    down, up = FakeJob(OperationalError("down")), FakeJob()
+    clock = [1000.0]
+    monkeypatch.setattr(queueing.time, "monotonic", lambda: clock[0])
+    with caplog.at_level(logging.WARNING, logger="tasks.queueing"), django_capture_on_commit_callbacks(execute=True):
+        queueing.enqueue_on_commit(down, 1)
+        queueing.enqueue_on_commit(up, 2)  # paused: not tried, but logged
+    assert up.sent == [] and len(not_queued(caplog, "tasks.fake")) == 2
+    clock[0] += queueing.BROKER_PAUSE_SECONDS + 0.1
+    with django_capture_on_commit_callbacks(execute=True):
+        queueing.enqueue_on_commit(up, 3)
+    assert up.sent == [((3,), {})]
+
+
+def test_jobs_in_process_ignore_the_pause(monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(queueing, "_paused_until", time.monotonic() + 60)
+    job = FakeJob(eager=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        queueing.enqueue_on_commit(job, 1)
+    assert job.sent == [((1,), {})]
+
+
+def test_no_delay_left_in_the_tasks_domain():
+    """Jobs are queued through enqueue_on_commit only: a bare .delay() raises on a dead broker."""
+    from pathlib import Path
+
+    offenders = [str(path) for path in Path(settings.BASE_DIR, "tasks").rglob("*.py")
+                 if ".delay(" in path.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def test_the_app_is_left_working(office, django_capture_on_commit_callbacks):
+    """After a dead-broker test the app uses its configured broker again, from a live pool."""
+    with broker_down("closed port"), django_capture_on_commit_callbacks(execute=True):
+        notify(recipients=[office], title="提醒")
+    assert app.conf.task_always_eager  # the conftest fixture's setting is back
+    with app.producer_or_acquire() as producer:  # a closed pool would raise here
+        assert producer.connection.as_uri() == app.connection_for_write(settings.CELERY_BROKER_URL).as_uri()
+    if settings.REDIS_URL:  # the real broker answers
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
