@@ -29,7 +29,7 @@ from supervision.models import (
     Rectification,
 )
 from supervision.services import inspections as services
-from tasks.models import Task, Unit
+from tasks.models import Task, Unit, User
 from tests.factories import UserFactory
 from tests.test_pages_filing import media, pdf_upload, tiny_pdf  # noqa: F401  (fixture)
 
@@ -69,7 +69,8 @@ def rectify_and_submit(user, finding) -> Finding:
 
 def signed_user(unit: Unit):
     """Another staff account of the unit (the persona fixtures are taken by the page's user)."""
-    return UserFactory.in_unit(unit.name, username=f"staff-{unit.pk}")
+    username = f"staff-{unit.pk}"
+    return User.objects.filter(username=username).first() or UserFactory.in_unit(unit.name, username=username)
 
 
 def unit_named(name: str) -> Unit:
