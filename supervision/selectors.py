@@ -22,6 +22,7 @@ from supervision.models import (
     FindingEvent,
     FindingEvidence,
     InspectionRound,
+    MessengerWebhook,
     Rectification,
 )
 from supervision.services.ladder import (
@@ -404,3 +405,8 @@ def bulletin_months(*, user: User) -> QuerySet[Bulletin]:
     mine = Q(entries__in=Escalation.objects.visible_to(user))
     return Bulletin.objects.annotate(entry_count=Count("entries", filter=mine, distinct=True),
                                      unit_count=Count("entries__unit", filter=mine, distinct=True))
+
+
+def messenger_webhook_get() -> MessengerWebhook | None:
+    """The office's messenger robot, if one is set (1 query)."""
+    return MessengerWebhook.objects.select_related("updated_by").order_by("pk").first()

@@ -36,7 +36,6 @@ from supervision.forms_ladder import (
     OverdueFilterForm,
     ReplyForm,
 )
-from supervision.models import MessengerWebhook
 from supervision.notice import DOCX_CONTENT_TYPE, notice_document, notice_docx
 from supervision.services.ladder import Item
 from supervision.services.messenger import WebhookError
@@ -274,7 +273,7 @@ def bulletin_compile(request):
 def messenger(request):
     """企业微信机器人: the office sets, switches off or clears the robot's address."""
     _require_office(request.user, "只有新区营商办可以设置企业微信机器人。")
-    webhook = MessengerWebhook.objects.select_related("updated_by").order_by("pk").first()
+    webhook = selectors.messenger_webhook_get()
     initial = {"url": webhook.url, "is_active": webhook.is_active} if webhook else {"is_active": True}
     form = MessengerForm(request.POST or None, initial=initial)
     if form.is_bound and form.is_valid():
