@@ -299,7 +299,8 @@ class BulletinEntryOutputSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="Bulletin")
 class BulletinOutputSerializer(serializers.ModelSerializer):
-    # Needs entry_count and unit_count annotated over the entries the user may see.
+    # Needs select_related("compiled_by"), and entry_count and unit_count annotated over the
+    # entries the user may see.
     label = serializers.CharField(read_only=True, help_text="如「2021年6月」")
     compiled_by_name = serializers.CharField(source="compiled_by", read_only=True, allow_null=True,
                                              help_text="汇总人；每日扫描自动汇总的为 null")

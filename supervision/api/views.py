@@ -345,7 +345,7 @@ class BulletinViewSet(SupervisionViewSet):
         # may see escalations.
         entries = Escalation.objects.visible_to(self.request.user)
         seen = Q(entries__in=entries)
-        bulletins = Bulletin.objects.annotate(
+        bulletins = Bulletin.objects.select_related("compiled_by").annotate(
             entry_count=Count("entries", filter=seen), unit_count=Count("entries__unit", filter=seen, distinct=True),
         ).order_by("-year", "-month")
         if self.action == "list":
