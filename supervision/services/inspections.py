@@ -403,7 +403,7 @@ def extension_decide(*, user: User, extension: ExtensionRequest, grant: bool,
     extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
     finding = _locked(extension.finding)
     if extension.status != ExtensionStatus.PENDING:
-        raise SupervisionError(f"该延期申请已{extension.get_status_display()}。")
+        raise SupervisionError(f"该延期申请已审批（{extension.get_status_display()}），不能再次审批。")
     if grant:
         new_due = due_date or extension.requested_due_date
         if new_due <= finding.due_date:
