@@ -267,9 +267,11 @@ def test_no_extension_once_overdue(lead, round_, inspector):
 
 def test_urge_sent_by_hand_and_answered(office_api, lead, lead_user, round_, inspector):
     finding = make_finding(inspector, round_)
-    sent = ok(office_api.post("escalation-list", data={"finding": finding.pk, "level": "urge",
-                                                        "message": "请加快整改进度。"}), 201)
+    sent = ok(office_api.post("escalation-list", data={"finding": finding.pk, "level": "urge", "message": "请加快整改进度。",
+                                                        "required_action": "书面报告", "new_due_date": "2025-09-30"}), 201)
     assert (sent["level"], sent["item_kind"], sent["item_label"]) == ("urge", "finding", f"督查问题 {finding.number}")
+    # A 催办 carries no 督办要求 and no new deadline, as on the page.
+    assert (sent["required_action"], sent["new_due_date"], sent["notice_code"]) == ("", None, "")
     assert (sent["is_manual"], sent["awaits_reply"], sent["channels"]) == (True, True, ["inbox"])
     assert [r["id"] for r in sent["recipients"]] == [lead_user.pk]
     assert Notification.objects.filter(recipient=lead_user, title__startswith="【催办】").exists()

@@ -327,8 +327,10 @@ class BulletinDetailOutputSerializer(BulletinOutputSerializer):
 # --- input --------------------------------------------------------------------------------------
 
 
-def _text(label: str) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, default="", help_text=label)
+def _text(label: str, max_length: int | None = None) -> serializers.CharField:
+    # Whether a text is required is the services' rule (their message names the field); the
+    # lengths are the pages' forms'.
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=max_length, help_text=label)
 
 
 def _date(label: str) -> serializers.DateField:
@@ -352,7 +354,8 @@ class RoundInputSerializer(serializers.Serializer):
         help_text="督查组成员的用户 ID（督查室账号）",
     )
     units = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, default=list, queryset=Unit.objects.assignable(), help_text="督查单位 ID",
+        many=True, required=False, default=list, queryset=Unit.objects.assignable().filter(is_active=True),
+        help_text="督查单位 ID",
     )
     tasks = serializers.PrimaryKeyRelatedField(
         many=True, required=False, default=list, queryset=Task.objects.all(), help_text="督查任务 ID",
@@ -398,7 +401,7 @@ class ExtensionRequestInputSerializer(serializers.Serializer):
 class ExtensionDecisionInputSerializer(serializers.Serializer):
     grant = serializers.BooleanField(help_text="true 同意延期；false 不同意")
     due_date = _date("批准延至的日期；同意时不填则按申请的日期")
-    comment = _text("审批意见；不同意时必填")
+    comment = _text("审批意见；不同意时必填", max_length=2000)
 
 
 @extend_schema_serializer(component_name="EscalationInput")
@@ -417,8 +420,8 @@ class EscalationSendInputSerializer(serializers.Serializer):
     year = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=2000, max_value=2100,
                                     help_text="年度（年度工作方案）")
     level = serializers.ChoiceField(choices=Level.choices, help_text="级别；人工只能发起 urge 催办或 notice 督办单")
-    message = _text("催办内容或督办事由（必填）")
-    required_action = _text("督办要求（督办单必填）")
+    message = _text("催办内容或督办事由（必填）", max_length=4000)
+    required_action = _text("督办要求（督办单必填）", max_length=4000)
     new_due_date = _date("限期办结日期（督办单必填，须晚于今天）")
 
     ITEM_HELP = "请指明督办事项：finding；或 task、unit 与 period；或 task、unit 与 year。"
@@ -432,9 +435,12 @@ class EscalationSendInputSerializer(serializers.Serializer):
         if "task" in parts and not TaskAssignment.objects.filter(
                 task=attrs["task"], unit=attrs["unit"], role=AssignmentRole.LEAD).exists():
             raise serializers.ValidationError({"unit": ["该单位不是此任务的牵头单位，没有这项填报。"]})
+        if attrs["level"] != Level.NOTICE:
+            # As on the page: a 催办 carries neither; what was typed for a 督办单 is not sent.
+            attrs["required_action"], attrs["new_due_date"] = "", None
         return attrs
 
 
 @extend_schema_serializer(component_name="EscalationReplyInput")
 class EscalationReplyInputSerializer(serializers.Serializer):
-    reply = _text("回复内容（必填）")
+    reply = _text("回复内容（必填）", max_length=4000)
