@@ -237,6 +237,14 @@ def test_bad_finding_input_saves_nothing(client, inspector, round_q2, bureau, ch
     assert InspectionRound.objects.get(pk=round_q2.pk).status == RoundStatus.PLANNED
 
 
+def test_empty_post_names_every_required_field(client, inspector, round_q2):
+    response = signed_in(client, inspector).post(reverse("supervision:finding-new", args=[round_q2.pk]), {})
+    page = html(response)
+    assert response.status_code == 200 and "请按提示修改标出的内容。" in page
+    assert "请选择责任单位。" in page and "请填写问题描述。" in page and "请填写整改时限。" in page
+    assert not Finding.objects.exists()
+
+
 def test_concluded_round_takes_no_findings(client, inspector, bureau):
     round_ = make_round(inspector, title="已结束的督查", status=RoundStatus.CONCLUDED)
     page = html(signed_in(client, inspector).get(reverse("supervision:round-detail", args=[round_.pk])))

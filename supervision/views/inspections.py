@@ -76,7 +76,7 @@ def round_list(request):
 @require_http_methods(["GET", "POST"])
 def round_new(request):
     _require(can_organise(request.user), "只有督查室和新区营商办可以安排督查。")
-    form = RoundForm(request.POST or None, initial=_round_defaults())
+    form = RoundForm(_bound(request)[0], initial=_round_defaults())
     if request.method == "POST":
         round_ = _save_round(request, form, lambda data: services.round_create(user=request.user, data=data))
         if round_:
@@ -90,7 +90,7 @@ def round_new(request):
 def round_edit(request, pk: int):
     round_ = selectors.round_get(user=request.user, pk=pk)
     _require(can_organise(request.user), "只有督查室和新区营商办可以修改督查轮次。")
-    form = RoundForm(request.POST or None, initial=RoundForm.initial_from(round_))
+    form = RoundForm(_bound(request)[0], initial=RoundForm.initial_from(round_))
     if request.method == "POST":
         saved = _save_round(request, form,
                             lambda data: services.round_update(user=request.user, round_=round_, data=data))
@@ -136,8 +136,7 @@ def finding_new(request, pk: int):
     severity and deadline, with the finding just logged listed below."""
     round_ = selectors.round_get(user=request.user, pk=pk)
     _require(is_inspector(request.user), "只有督查室可以登记督查问题。")
-    form = FindingForm(request.POST or None, request.FILES or None, round_=round_,
-                       initial=FindingForm.initial_from(request.GET))
+    form = FindingForm(*_bound(request), round_=round_, initial=FindingForm.initial_from(request.GET))
     if request.method == "POST":
         done = _log_finding(request, round_, form)
         if done:
@@ -357,6 +356,11 @@ def verification_queue(request):
 
 def _today():
     return timezone.localdate()
+
+
+def _bound(request) -> tuple:
+    """(data, files) to bind a form to on POST, even an empty one; (None, None) on GET."""
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
 
 def _int_or_none(value) -> int | None:
