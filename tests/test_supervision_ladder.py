@@ -15,6 +15,7 @@ from supervision.choices import Channel, ItemKind, Level
 from supervision.models import Bulletin, Escalation
 from supervision.services import (
     SupervisionError,
+    bulletin_compile,
     deadline_scan,
     escalation_reply,
     escalation_send,
@@ -352,6 +353,10 @@ def test_the_unit_replies_once(urge, lead_user, office):
 
 def test_reminders_and_bulletins_take_no_reply(finding, lead_user):
     scan_days("2025-10-09", "2025-10-09")
-    reminder = Escalation.objects.get(level=REMINDER)
-    with pytest.raises(SupervisionError, match="不需要回复"):
-        escalation_reply(user=lead_user, escalation=reminder, text="收到")
+    with frozen(d("2025-11-10")):
+        bulletin_compile(year=2025, month=10)  # the finding was still owed on 31 October
+    for level in (REMINDER, Level.BULLETIN):
+        step = Escalation.objects.get(level=level)
+        with pytest.raises(SupervisionError, match="不需要回复"):
+            escalation_reply(user=lead_user, escalation=step, text="收到")
+        assert Escalation.objects.get(pk=step.pk).replied_at is None
