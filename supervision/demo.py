@@ -297,7 +297,6 @@ class _Supervision:
         self.scans: set[datetime.date] = set()
         self.bulletins: set[tuple[int, int]] = set()
         self.rounds: dict[Quarter, InspectionRound] = {}
-        self.lives: list[_Life] = []
         accounts = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS])}
         self.readers = list(accounts.values())
         self.office = accounts[DEMO_REVIEWER]
@@ -450,7 +449,6 @@ class _Supervision:
         life = _Life(f"{quarter[0]}Q{quarter[1]}#{number + 1} {user.username}", quarter, user, task,
                      self.when(day, rng, (9, 16)), deadline, severity, _Text.of(issue, rng),
                      inspection_file=number == 0)
-        self.lives.append(life)
         return life
 
     def mark_read_monthly(self) -> None:
@@ -478,7 +476,7 @@ class _Supervision:
         return self.days.shift(life.found.astimezone(self.tz).date(), life.deadline)
 
     def found(self, life: _Life) -> None:
-        """登记问题 (with the inspection record on the first finding of a visit)."""
+        """登记问题 (the round's first finding with the inspection record attached)."""
         def run():
             files = []
             if life.inspection_file:
@@ -529,14 +527,14 @@ class _Supervision:
     def reply(self, life: _Life, at: datetime.datetime, level: str, text: str) -> None:
         def run():
             # The step the scan recorded for the finding's current due date (it must be there).
-            escalation = Escalation.objects.get(finding=life.finding, level=level, due_date=life.finding.due_date)
+            escalation = Escalation.objects.filter(finding=life.finding, level=level).latest("created_at", "pk")
             escalation_reply(user=life.user, escalation=escalation, text=text)
 
         self.add(at, run, f"{life.label} 回复{Level(level).label}")
 
-    def day(self, life: _Life, count: int, *, due: datetime.date | None = None) -> datetime.date:
-        """``count`` working days from when it was found (or from ``due``)."""
-        return self.days.shift(due or life.found.astimezone(self.tz).date(), count)
+    def day(self, life: _Life, count: int) -> datetime.date:
+        """``count`` working days from when it was found."""
+        return self.days.shift(life.found.astimezone(self.tz).date(), count)
 
     # --- the historical lives, all ending in 销号 ---
 
@@ -609,8 +607,8 @@ class _Supervision:
     def current_round(self) -> None:
         """Today's quarter: a round in progress, visited three times over the last five weeks,
         with findings in every state. Days are counted back from the last working day before
-        today (B), so every step has happened by now whatever the hour; today's scan runs if its
-        hour has come."""
+        today (B), so every step has happened by now whatever the hour (a scan that falls on
+        today runs if 08:30 has come)."""
         quarter = (self.today.year, (self.today.month - 1) // 3 + 1)
         base = self.days.on_or_before(self.today - datetime.timedelta(days=1))
 
@@ -733,6 +731,8 @@ class _Supervision:
     # --- playing it ---
 
     def play(self) -> None:
+        """Each step at its time; the e-mail copies of the messages are sent in this process, as
+        in the dispatch history (the demo accounts have no address: nothing leaves)."""
         with _demo_ladder(), demo_clock(self.now) as clock:
             for step in sorted(self.steps, key=lambda s: (s.at, s.order)):
                 if step.at <= self.now:
