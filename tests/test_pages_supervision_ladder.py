@@ -23,7 +23,13 @@ import time_machine
 from django.urls import reverse
 
 from supervision.choices import ExtensionStatus, ItemKind, Level
-from supervision.models import Bulletin, Escalation, ExtensionRequest, Finding, InspectionRound, MessengerWebhook
+from supervision.models import (
+    Bulletin,
+    Escalation,
+    Finding,
+    InspectionRound,
+    MessengerWebhook,
+)
 from supervision.services import (
     escalation_send,
     extension_request,
