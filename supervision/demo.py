@@ -31,8 +31,7 @@ import datetime
 import io
 import random
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -47,11 +46,11 @@ from supervision.choices import (
     FindingAction,
     FindingStatus,
     InspectionMethod,
+    ItemKind,
     Level,
     RoundStatus,
 )
 from supervision.models import Bulletin, Escalation, ExtensionRequest, Finding, InspectionRound
-from supervision.services import ladder
 from supervision.services.inspections import (
     FindingInput,
     RoundInput,
@@ -67,7 +66,7 @@ from supervision.services.inspections import (
 from supervision.services.ladder import bulletin_compile, deadline_scan, escalation_reply
 from tasks.choices import AssignmentRole, Role
 from tasks.demo import DEMO_ACCOUNTS, DEMO_REVIEWER
-from tasks.demo_history import _jobs_in_process, demo_clock
+from tasks.demo_history import demo_clock, jobs_in_process
 from tasks.models import ActionPlan, Notification, Task, User
 from tasks.services.inbox import notifications_mark_read
 from tasks.workdays import WorkingCalendar
@@ -78,6 +77,8 @@ Quarter = tuple[int, int]
 DEMO_FINDING_UNITS = ("shenpi", "shichang", "gaige", "nongye", "fengdong", "xixianjituan")
 SCAN_TIME = datetime.time(8, 30)  # the beat's deadline scan (xixian_portal/celery.py)
 OPEN_TIME = datetime.time(8, 0)  # the beat's quarterly round
+# The demo's scans chase findings only (see the module's docstring).
+FINDINGS_ONLY = frozenset({ItemKind.FINDING})
 
 # The lives of the plan's findings, dealt out in turn across the quarters.
 # Two quarters' worth: the late ones share a quarter, so that its month's 通报 names both units.
@@ -351,7 +352,7 @@ class _Supervision:
         """The morning scans of the days collected so far."""
         for day in sorted(self.scans):
             self.add(datetime.datetime.combine(day, SCAN_TIME, tzinfo=self.tz),
-                     lambda day=day: deadline_scan(today=day), f"{day} 督办扫描")
+                     lambda day=day: deadline_scan(today=day, kinds=FINDINGS_ONLY, compile_bulletin=False), f"{day} 督办扫描")
         self.scans.clear()
 
     def notice_on(self, day: datetime.date) -> None:
@@ -361,7 +362,7 @@ class _Supervision:
     def add_bulletins(self) -> None:
         """The office compiles each such month's 通报 on the first working day of the next, after
         the morning scan. (The scan would compile last month's 通报 itself, every month it runs:
-        the demo leaves that to the live scan; see ``_demo_ladder``.)"""
+        the demo leaves that to the live scan; see the module's docstring.)"""
         for year, month in sorted(self.bulletins):
             following = datetime.date(year + month // 12, month % 12 + 1, 1)
             self.add(self.at(self.days.shift(following, 0), 10),
@@ -733,29 +734,11 @@ class _Supervision:
     def play(self) -> None:
         """Each step at its time; the e-mail copies of the messages are sent in this process, as
         in the dispatch history (the demo accounts have no address: nothing leaves)."""
-        with _demo_ladder(), demo_clock(self.now) as clock:
+        with demo_clock(self.now) as clock:
             for step in sorted(self.steps, key=lambda s: (s.at, s.order)):
                 if step.at <= self.now:
                     clock.at = step.at
                     step.run()
-
-
-@contextmanager
-def _demo_ladder() -> Iterator[None]:
-    """While the demo plays, the scan chases findings only and leaves the 通报 to the office (see
-    the module's docstring): the item sources of reports and annual plans answer nothing, and
-    the scan's compiling of last month's 通报 does nothing — it would file one for every month
-    the demo scans in, mostly empty. A plain swap, as the demo clock is: one process, one
-    command. (``bulletin_compile`` as imported here is the real one.)"""
-    swaps = {"report_items": lambda **_: [], "annual_plan_items": lambda **_: [], "bulletin_compile": lambda **_: None}
-    real = {name: getattr(ladder, name) for name in swaps}
-    for name, stand_in in swaps.items():
-        setattr(ladder, name, stand_in)
-    try:
-        yield
-    finally:
-        for name, function in real.items():
-            setattr(ladder, name, function)
 
 
 # --- the build -------------------------------------------------------------------------------
@@ -786,7 +769,7 @@ def demo_supervision_build(
         current = (today.year, (today.month - 1) // 3 + 1) > plan_quarters(plan)[-1]
     script = _Supervision(plan=plan, now=now, quarters=quarters, current=current, seed=seed)
     script.schedule()
-    with _jobs_in_process(), transaction.atomic():
+    with jobs_in_process(), transaction.atomic():
         script.play()
     return demo_supervision_counts()
 

@@ -38,7 +38,7 @@ from supervision.services.ladder import (
 from tasks.choices import AssignmentRole, Light, UnitKind
 from tasks.models import ReportingPeriod, Task, TaskAssignment, Unit, User
 from tasks.selectors.dispatch import TimelineEntry as TaskTimelineEntry
-from tasks.workdays import add_working_days, working_days_between
+from tasks.workdays import working_days_between
 
 # --- rounds ----------------------------------------------------------------------------------
 
@@ -331,9 +331,6 @@ def unit_open_counts(*, user: User, today: datetime.date | None = None) -> dict[
         "awaiting_reply": escalation_list(user=user, awaiting_reply=True).count(),
     }
 
-
-def reminder_horizon(today: datetime.date) -> datetime.date:
-    return add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS).date
 
 
 # --- the ladder's pages: escalating by hand, extension decisions, 通报 months -----------------

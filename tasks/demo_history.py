@@ -103,7 +103,7 @@ def demo_clock(at: datetime.datetime):
 
 
 @contextmanager
-def _jobs_in_process() -> Iterator[None]:
+def jobs_in_process() -> Iterator[None]:
     """Run the e-mail copies of the history's inbox messages here, not through the broker: a
     worker started later would otherwise work through thousands of jobs about old events (the
     demo accounts have no address, so nothing is sent). Their log lines would bury the command's
@@ -846,7 +846,7 @@ def demo_history_build(
     history = _History(plan=plan, months=months or [(y, m) for y in plan.years for m in range(1, 13)],
                        now=now, seed=seed, evidence=evidence)
     history.schedule()
-    with _jobs_in_process(), transaction.atomic():
+    with jobs_in_process(), transaction.atomic():
         history.play()
     return demo_history_counts(plan)
 

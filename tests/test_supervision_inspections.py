@@ -140,6 +140,16 @@ def test_a_finding_needs_a_description_and_a_sensible_deadline(inspector, round_
     assert not Finding.objects.exists()
 
 
+def test_a_finding_cannot_be_found_in_the_future(inspector, round_q3):
+    with frozen(d("2025-09-29")):
+        data = FindingInput(unit=unit(LEAD_UNIT), description="问题", severity="general",
+                            deadline_working_days=5, found_on=d("2025-09-30"))
+        with pytest.raises(SupervisionError) as caught:
+            finding_create(user=inspector, round_=round_q3, data=data)
+    assert caught.value.fields == {"found_on": "发现日期不能晚于今天。"}
+    assert not Finding.objects.exists()
+
+
 def test_a_concluded_round_takes_no_more_findings(inspector, round_q3):
     round_update(user=inspector, round_=round_q3, data=RoundInput(
         year=2025, quarter=3, title=round_q3.title, method=round_q3.method, status=RoundStatus.CONCLUDED,

@@ -225,6 +225,8 @@ def finding_create(*, user: User, round_: InspectionRound, data: FindingInput,
         errors["deadline_working_days"] = "整改时限应为 1 到 250 个工作日。"
     if data.task is not None and not data.task.is_active:
         errors["task"] = "该任务已不在方案中。"
+    if data.found_on and data.found_on > timezone.localdate():
+        errors["found_on"] = "发现日期不能晚于今天。"
     if errors:
         raise SupervisionError("请按提示修改后再保存。", errors)
     found_on = data.found_on or timezone.localdate()

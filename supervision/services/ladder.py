@@ -265,11 +265,18 @@ class ScanResult:
         return f"{sent}{compiled}；补发 {self.requeued} 条"
 
 
-def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
+ALL_KINDS = frozenset(ItemKind.values)
+
+
+def deadline_scan(*, today: datetime.date | None = None, kinds: frozenset[str] = ALL_KINDS,
+                  compile_bulletin: bool = True) -> ScanResult:
     """The daily scan: every item's due steps, once each; last month's 通报 once; what could not
     be queued earlier is queued again. Does nothing on a day off (the calendar decides, not the
     crontab). Each step commits on its own: a scan that dies half-way keeps what it recorded and
-    the next run records the rest."""
+    the next run records the rest.
+
+    ``kinds`` and ``compile_bulletin`` narrow a scan replayed over past days (the demo chases
+    findings only and leaves the 通报 to the office); the daily job uses the defaults."""
     today = today or timezone.localdate()
     if not is_working_day(today):
         return ScanResult(skipped=True)
@@ -281,8 +288,10 @@ def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
     horizon = (add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS + 1).date
                - datetime.timedelta(days=1))
     since = today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS)
-    items = [*finding_items(until=horizon), *report_items(since=since, until=horizon),
-             *annual_plan_items(since=since, until=horizon)]
+    sources = {ItemKind.FINDING: lambda: finding_items(until=horizon),
+               ItemKind.REPORT: lambda: report_items(since=since, until=horizon),
+               ItemKind.ANNUAL_PLAN: lambda: annual_plan_items(since=since, until=horizon)}
+    items = [item for kind, source in sources.items() if kind in kinds for item in source()]
     # Today included: the days from today to a due date ahead are counted too.
     calendar = Calendar(min([today, *(i.due_date for i in items)]), horizon)
     due = [(item, level, overdue) for item in items for level, overdue in steps_due(item, today=today, calendar=calendar)]
@@ -300,7 +309,7 @@ def deadline_scan(*, today: datetime.date | None = None) -> ScanResult:
             if _record(step):
                 result.recorded[level] += 1
     last_month = today.replace(day=1) - datetime.timedelta(days=1)
-    if not Bulletin.objects.filter(year=last_month.year, month=last_month.month).exists():
+    if compile_bulletin and not Bulletin.objects.filter(year=last_month.year, month=last_month.month).exists():
         result.bulletin = bulletin_compile(year=last_month.year, month=last_month.month)
     return result
 
