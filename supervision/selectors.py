@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from supervision.choices import ExtensionStatus, FindingStatus, ItemKind, Level
+from supervision.choices import ExtensionStatus, FindingAction, FindingStatus, ItemKind, Level
 from supervision.models import (
     Bulletin,
     Escalation,
@@ -146,6 +146,15 @@ def verification_queue(*, user: User) -> QuerySet[Finding]:
     """Rectifications handed in and waiting for an inspector, oldest first."""
     return (Finding.objects.visible_to(user).filter(status=FindingStatus.SUBMITTED)
             .select_related("round", "unit", "task", "rectification").order_by("updated_at", "pk"))
+
+
+def finding_rejection(finding: Finding) -> FindingEvent | None:
+    """The inspector's latest 退回整改 while the unit is revising (1 query, none otherwise): once
+    rejected, a finding leaves 整改中 only by being handed in again."""
+    if finding.status != FindingStatus.RECTIFYING:
+        return None
+    return (FindingEvent.objects.filter(finding=finding, action=FindingAction.REJECT)
+            .select_related("actor").order_by("-at", "-pk").first())
 
 
 @dataclass(frozen=True)

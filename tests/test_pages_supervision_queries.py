@@ -47,8 +47,9 @@ QUEUE_QUERIES = 4
 # session, user + unit, the finding + round + unit + task + author, the calendar overrides up to
 # its due date (light), its rectification + author, its files + uploaders, its extension
 # requests + people, timeline: events + actors, extension requests + people, ladder steps +
-# unit + people; unread notifications
-DETAIL_QUERIES = 11
+# unit + people; the latest 退回整改 + its inspector (the finding is being revised); unread
+# notifications
+DETAIL_QUERIES = 12
 # + the offices inside the unit (whether the user is of the responsible unit)
 UNIT_DETAIL_QUERIES = DETAIL_QUERIES + 1
 
@@ -158,6 +159,7 @@ def test_finding_detail(client, long_history, size, who, request, django_assert_
         response = ok(client.get(reverse("supervision:finding-detail", args=[finding.pk])))
     assert len(response.context["timeline"]) >= 1 + 5 * (size // 3)
     assert len(response.context["rectification_evidence"]) == size // 3
+    assert response.context["rejection"].comment == f"第{size // 3 - 1}次退回"  # shown on top
 
 
 def test_round_list(client, office, inspector, django_assert_num_queries):

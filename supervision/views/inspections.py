@@ -330,7 +330,7 @@ def _detail_context(request, finding: Finding, *, rectify_form=None, verify_form
         "inspection_evidence": [e for e in evidence if e.stage == "inspection"],
         "rectification_evidence": [e for e in evidence if e.stage == "rectification"],
         "extensions": extensions, "timeline": selectors.finding_timeline(finding=finding),
-        "is_office": user.is_office, "refusals": refusals, **shown,
+        "is_office": user.is_office, "refusals": refusals, "rejection": selectors.finding_rejection(finding), **shown,
     }
 
 
