@@ -307,7 +307,7 @@ def test_supervision_notice_by_hand(office_api, round_, inspector):
 
 
 def test_escalation_items_are_named_by_their_parts(office_api, plan, task_1_1, round_, inspector):
-    period = dispatch.period_open(year=2025, month=8)
+    period = dispatch.period_open(year=2022, month=8)  # in the seed plan's years
     before = snapshot()
     nothing = ok(office_api.post("escalation-list", data={"level": "urge", "message": "请报送。"}), 400)
     assert nothing == {"item": ["请指明督办事项：finding；或 task、unit 与 period；或 task、unit 与 year。"]}
@@ -316,15 +316,15 @@ def test_escalation_items_are_named_by_their_parts(office_api, plan, task_1_1, r
     assert ok(office_api.post("escalation-list", data=mixed), 400)["item"]
     supporting = TaskAssignment.objects.filter(task=task_1_1, role=AssignmentRole.SUPPORTING).first()
     not_lead = {"task": task_1_1.pk, "unit": supporting.unit_id, "period": period.pk, "level": "urge", "message": "请报送。"}
-    assert ok(office_api.post("escalation-list", data=not_lead), 400) == {"unit": ["该单位不是此任务的牵头单位，没有这项填报。"]}
+    assert ok(office_api.post("escalation-list", data=not_lead), 400)["detail"] == "该单位不是此任务的牵头单位，没有这项填报。"
     assert Escalation.objects.count() == len(before[4])
 
     report = ok(office_api.post("escalation-list", data={"task": task_1_1.pk, "unit": unit_id(LEAD_UNIT),
                                                           "period": period.pk, "level": "urge", "message": "请报送8月进展。"}), 201)
-    assert (report["item_kind"], report["item_label"], report["period"]) == ("report", "2025年8月进展填报 1.1", period.pk)
+    assert (report["item_kind"], report["item_label"], report["period"]) == ("report", "2022年8月进展填报 1.1", period.pk)
     annual = ok(office_api.post("escalation-list", data={"task": task_1_1.pk, "unit": unit_id(LEAD_UNIT),
-                                                          "year": 2025, "level": "urge", "message": "请报送年度工作方案。"}), 201)
-    assert (annual["item_kind"], annual["year"]) == ("annual_plan", 2025)
+                                                          "year": 2022, "level": "urge", "message": "请报送年度工作方案。"}), 201)
+    assert (annual["item_kind"], annual["year"]) == ("annual_plan", 2022)
     kinds = ok(office_api.get("escalation-list", item_kind="report"))["results"]
     assert [e["id"] for e in kinds] == [report["id"]]
     assert ReportingPeriod.objects.filter(pk=period.pk).exists()

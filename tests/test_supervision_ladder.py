@@ -25,7 +25,13 @@ from supervision.services import (
     finding_submit,
     finding_verify,
 )
-from supervision.services.ladder import Calendar, item_for_finding, item_for_report, steps_due
+from supervision.services.ladder import (
+    Calendar,
+    item_for_annual_plan,
+    item_for_finding,
+    item_for_report,
+    steps_due,
+)
 from tasks.choices import ReviewAction
 from tasks.models import Notification
 from tasks.services.dispatch import (
@@ -38,6 +44,7 @@ from tasks.services.dispatch import (
 from tests.supervision_data import (
     LEAD_UNIT,
     OCTOBER_2025_OFF,
+    OTHER_UNIT,
     STAFFLESS_UNIT,
     d,
     frozen,
@@ -48,6 +55,7 @@ from tests.supervision_data import (
     small_plan,
     staff,
     steps,
+    unit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -321,6 +329,28 @@ def test_office_urges_and_issues_notices_by_hand(finding, office, lead_user):
     assert titles(lead_user)[-1] == f"【督办单】西咸营商督〔2025〕1号：督查问题 {finding.number}，请于 2025-10-17 前办结"
     # Steps by hand do not take the place of the automatic ones.
     assert scan_days("2025-10-13", "2025-10-13") == {d("2025-10-13"): {URGE: 1}}
+
+
+def test_nothing_to_chase_by_hand_once_the_unit_has_delivered(finding, september_2025, office, lead_user, inspector):
+    """A finding handed in or closed, a report submitted, a unit that files no such report, a
+    year outside the plan: refused with the reason, nothing recorded."""
+    task, period = september_2025
+    with frozen(d("2025-10-09"), hour=15):
+        finding_rectification_save(user=lead_user, finding=finding, measures="已整改", result="到位")
+        finding_submit(user=lead_user, finding=finding)
+        report = report_save(user=lead_user, task=task, period=period,
+                             data=ReportInput(completed="完成。", next_plan="继续。", progress=60))
+        filing_submit(user=lead_user, filing=report)
+        refusals = {
+            "finding": (item_for_finding(finding), "「待核验」，无需督办"),
+            "report": (item_for_report(task=task, unit_id=report.unit_id, period=period), "已提交这项填报"),
+            "other unit": (item_for_report(task=task, unit_id=unit(OTHER_UNIT).pk, period=period), "不是此任务的牵头单位"),
+            "year": (item_for_annual_plan(task=task, unit_id=report.unit_id, year=2030), "不在任务所属行动方案的期限内"),
+        }
+        for item, reason in refusals.values():
+            with pytest.raises(SupervisionError, match=reason):
+                escalation_send(user=office, item=item, level=URGE, message="请加快。")
+    assert not Escalation.objects.exists()
 
 
 @pytest.fixture

@@ -40,8 +40,8 @@ from supervision.models import (
     InspectionRound,
     Rectification,
 )
-from tasks.choices import AssignmentRole, Light
-from tasks.models import ReportingPeriod, Task, TaskAssignment, Unit, User
+from tasks.choices import Light
+from tasks.models import ReportingPeriod, Task, Unit, User
 
 
 def codes(choices: type[TextChoices]) -> str:
@@ -430,11 +430,6 @@ class EscalationSendInputSerializer(serializers.Serializer):
         parts = {name for name in ("finding", "task", "unit", "period", "year") if attrs.get(name) is not None}
         if parts not in ({"finding"}, {"task", "unit", "period"}, {"task", "unit", "year"}):
             raise serializers.ValidationError({"item": [self.ITEM_HELP]})
-        # A report or an annual plan is filed by the task's lead units only: any other unit
-        # names no item at all.
-        if "task" in parts and not TaskAssignment.objects.filter(
-                task=attrs["task"], unit=attrs["unit"], role=AssignmentRole.LEAD).exists():
-            raise serializers.ValidationError({"unit": ["该单位不是此任务的牵头单位，没有这项填报。"]})
         if attrs["level"] != Level.NOTICE:
             # As on the page: a 催办 carries neither; what was typed for a 督办单 is not sent.
             attrs["required_action"], attrs["new_due_date"] = "", None

@@ -317,6 +317,26 @@ def deadline_scan(*, today: datetime.date | None = None, kinds: frozenset[str] =
 # --- by hand ---------------------------------------------------------------------------------
 
 
+def item_not_owed(item: Item) -> str:
+    """Why the unit owes nothing on the item (so there is nothing to chase), or "" if it does:
+    a finding already handed in or closed; a report or annual plan filed by a unit that is not a
+    lead unit of the task, outside the plan's years, or already submitted."""
+    if item.kind == ItemKind.FINDING:
+        finding = Finding.objects.get(pk=item.finding_id)
+        return "" if finding.is_pending_unit else f"该问题当前为「{finding.get_status_display()}」，无需督办。"
+    task = Task.objects.select_related("plan").get(pk=item.task_id)
+    year = item.year if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id).year
+    if not TaskAssignment.objects.filter(task=task, unit_id=item.unit_id, role=AssignmentRole.LEAD).exists():
+        return "该单位不是此任务的牵头单位，没有这项填报。"
+    if year not in task.plan.years:
+        return f"{year} 年不在任务所属行动方案的期限内。"
+    filings = (AnnualWorkPlan.objects.filter(year=item.year) if item.kind == ItemKind.ANNUAL_PLAN
+               else ProgressReport.objects.filter(period_id=item.period_id))
+    if filings.filter(task_id=item.task_id, unit_id=item.unit_id, status__in=DONE).exists():
+        return "该单位已提交这项填报，无需督办。"
+    return ""
+
+
 @transaction.atomic
 def escalation_send(*, user: User, item: Item, level: str, message: str, required_action: str = "",
                     new_due_date: datetime.date | None = None) -> Escalation:
@@ -335,6 +355,9 @@ def escalation_send(*, user: User, item: Item, level: str, message: str, require
             errors["new_due_date"] = "限期办结日期应晚于今天。"
     if errors:
         raise SupervisionError("请按提示修改后再发送。", errors)
+    refusal = item_not_owed(item)
+    if refusal:
+        raise SupervisionError(refusal)
     today = timezone.localdate()
     overdue = max(0, working_days_between(item.due_date, today)) if today > item.due_date else 0
     step = Step(item, level, f"{item.ident}:{level}:manual:{uuid.uuid4().hex}", message.strip(),
