@@ -61,7 +61,7 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ["unit"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
-        ("单位与角色", {"fields": ["full_name", "unit", "role"]}),
+        ("单位与角色", {"fields": ["full_name", "unit", "role", "email_notifications"]}),
     ]
     add_fieldsets = [
         *DjangoUserAdmin.add_fieldsets,

@@ -27,6 +27,8 @@ class Notification(models.Model):
         indexes = [
             # The unread count in the top bar of every page.
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            # The daily scan re-queues the e-mail copies of recent messages not sent yet.
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="notification_unsent"),
         ]
 
     def __str__(self) -> str:
