@@ -27,6 +27,7 @@ from supervision.choices import (
     Severity,
 )
 from tasks.models import ReportingPeriod, Task, Unit, User
+from tasks.models.dispatch import evidence_path  # one naming of stored files: by digest
 
 
 class Counter(models.Model):
@@ -195,18 +196,13 @@ class Rectification(models.Model):
         return f"{self.finding.number} 整改情况"
 
 
-def finding_evidence_path(instance: FindingEvidence, filename: str) -> str:
-    # The stored name never comes from the user; the original name is kept in a field.
-    return f"evidence/{instance.sha256[:2]}/{instance.sha256}{instance.extension}"
-
-
 class FindingEvidence(models.Model):
     """A file from the inspection, or the unit's proof of rectification (same rules as the
     佐证材料 of progress reports)."""
 
     finding = models.ForeignKey(Finding, verbose_name="督查问题", on_delete=models.PROTECT, related_name="evidence")
     stage = models.CharField("类别", max_length=15, choices=EvidenceStage.choices)
-    file = models.FileField("文件", upload_to=finding_evidence_path)
+    file = models.FileField("文件", upload_to=evidence_path)
     original_name = models.CharField("原文件名", max_length=200)
     extension = models.CharField("扩展名", max_length=8)
     content_type = models.CharField("类型", max_length=100)

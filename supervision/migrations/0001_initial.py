@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import simple_history.models
-import supervision.models
+import tasks.models.dispatch
 from django.conf import settings
 from django.db import migrations, models
 
@@ -150,7 +150,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('stage', models.CharField(choices=[('inspection', '督查取证'), ('rectification', '整改佐证')], max_length=15, verbose_name='类别')),
-                ('file', models.FileField(upload_to=supervision.models.finding_evidence_path, verbose_name='文件')),
+                ('file', models.FileField(upload_to=tasks.models.dispatch.evidence_path, verbose_name='文件')),
                 ('original_name', models.CharField(max_length=200, verbose_name='原文件名')),
                 ('extension', models.CharField(max_length=8, verbose_name='扩展名')),
                 ('content_type', models.CharField(max_length=100, verbose_name='类型')),

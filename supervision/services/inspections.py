@@ -7,11 +7,10 @@ what you may see but not do) → do, in one transaction with its event and notif
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404
@@ -36,12 +35,11 @@ from supervision.models import (
 )
 from tasks.choices import Role
 from tasks.models import Task, Unit, User
-from tasks.services.dispatch import DispatchError, evidence_read
+from tasks.services.dispatch import DispatchError, evidence_store
 from tasks.services.inbox import notify, office_users, unit_users
 from tasks.workdays import add_working_days, working_days_between
 
 QUARTER_MONTHS = {1: "1—3月", 2: "4—6月", 3: "7—9月", 4: "10—12月"}
-MAX_EVIDENCE_FILES = 20
 
 
 class SupervisionError(DispatchError):
@@ -325,27 +323,13 @@ def finding_verify(*, user: User, finding: Finding, close: bool, comment: str = 
 
 
 def _evidence_save(*, finding: Finding, user: User, files: list[UploadedFile], stage: str) -> None:
-    """Check every file first, then store them; one bad file leaves nothing behind."""
+    """The same rules as 佐证材料 of progress reports (tasks.services.dispatch)."""
     if not files:
         return
-    if finding.evidence.count() + len(files) > MAX_EVIDENCE_FILES:
-        raise SupervisionError(f"材料最多 {MAX_EVIDENCE_FILES} 个。", {"files": "文件太多。"})
-    checked = [evidence_read(upload) for upload in files]
-    stored: list[FindingEvidence] = []
-    try:
-        for upload, (content, kind) in zip(files, checked, strict=True):
-            evidence = FindingEvidence(
-                finding=finding, stage=stage, original_name=upload.name[:200], extension=kind.extension,
-                content_type=kind.content_type, size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=user,
-            )
-            evidence.file.save("upload", ContentFile(content), save=False)
-            stored.append(evidence)
-            evidence.save()
-    except BaseException:
-        for evidence in stored:
-            evidence.file.delete(save=False)
-        raise
+    if finding.evidence.count() + len(files) > settings.EVIDENCE_MAX_FILES:
+        raise SupervisionError(f"材料最多 {settings.EVIDENCE_MAX_FILES} 个。", {"files": "文件太多。"})
+    evidence_store(files=files, row=lambda **fields: FindingEvidence(finding=finding, stage=stage,
+                                                                      uploaded_by=user, **fields))
 
 
 @transaction.atomic

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +37,7 @@ from supervision.services.inspections import SupervisionError, is_inspector
 from tasks.choices import Role
 from tasks.models import User
 from tasks.services.dispatch import DispatchError
+from tasks.views.filing import evidence_file_response
 
 FINDINGS_PER_PAGE = 50
 ROUNDS_PER_PAGE = 30
@@ -288,16 +288,7 @@ def finding_extension(request, pk: int):
 @require_safe
 def finding_evidence(request, pk: int):
     """A finding's file, always as a download under its original name."""
-    evidence = selectors.finding_evidence_get(user=request.user, pk=pk)
-    try:
-        stored = evidence.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("文件已不在存储中。") from None
-    response = FileResponse(stored, as_attachment=True, filename=evidence.original_name,
-                            content_type=evidence.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return evidence_file_response(selectors.finding_evidence_get(user=request.user, pk=pk))
 
 
 def _detail_again(request, finding: Finding, **forms):

@@ -354,20 +354,24 @@ def _save_actuals(report: ProgressReport, user: User, actuals: dict[int, Decimal
 
 
 def _save_evidence(*, user: User, files: list[UploadedFile], report=None, annual_plan=None) -> None:
-    """Check every file first, then store them: one bad file leaves nothing behind, not even on
-    disk (the transaction rolls back the rows, but stored files would stay)."""
     owner = report or annual_plan
     if owner.evidence.count() + len(files) > settings.EVIDENCE_MAX_FILES:
         raise DispatchError(f"佐证材料最多 {settings.EVIDENCE_MAX_FILES} 个。", {"files": "文件太多。"})
+    evidence_store(files=files, row=lambda **fields: Evidence(report=report, annual_plan=annual_plan,
+                                                               uploaded_by=user, **fields))
+
+
+def evidence_store(*, files: list[UploadedFile], row) -> list:
+    """Check every file first, then store them: one bad file leaves nothing behind, not even on
+    disk (the transaction rolls back the rows, but stored files would stay). ``row(**fields)``
+    makes the unsaved row of one file from its name, type, size and digest."""
     checked = [evidence_read(upload) for upload in files]
-    stored: list[Evidence] = []
+    stored = []
     try:
         for upload, (content, kind) in zip(files, checked, strict=True):
-            evidence = Evidence(
-                report=report, annual_plan=annual_plan, original_name=upload.name[:200],
-                extension=kind.extension, content_type=kind.content_type, size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=user,
-            )
+            evidence = row(original_name=upload.name[:200], extension=kind.extension,
+                           content_type=kind.content_type, size=len(content),
+                           sha256=hashlib.sha256(content).hexdigest())
             evidence.file.save("upload", ContentFile(content), save=False)
             stored.append(evidence)
             evidence.save()
@@ -375,6 +379,7 @@ def _save_evidence(*, user: User, files: list[UploadedFile], report=None, annual
         for evidence in stored:
             evidence.file.delete(save=False)
         raise
+    return stored
 
 
 def evidence_read(upload: UploadedFile) -> tuple[bytes, CheckedFile]:

@@ -150,7 +150,12 @@ def annual_plan_edit(request, year: int, task_id: int):
 @login_required
 def evidence_download(request, pk: int):
     """A 佐证材料 file, always as a download under its original name (RFC 6266 filename*)."""
-    evidence = dispatch_selectors.evidence_get(user=request.user, pk=pk)
+    return evidence_file_response(dispatch_selectors.evidence_get(user=request.user, pk=pk))
+
+
+def evidence_file_response(evidence) -> FileResponse:
+    """An uploaded file (佐证材料, a finding's material) as a private download under its original
+    name, never rendered inline."""
     try:
         stored = evidence.file.open("rb")
     except FileNotFoundError:
