@@ -31,7 +31,7 @@ from tests.test_api_supervision_permissions import (
 def build(n: int, *, office, inspector, lead_user) -> list:
     """``n`` findings against 审批局 in two rounds and one against 沣东新城, logged on Monday 4
     August 2025 and due a week later, each of the unit's with an extension request made in time
-    (still pending), rectified and — but the first — submitted, and a 催办 answered; August's
+    (still pending), urged by hand (催办, answered), rectified and — but the first — submitted; August's
     通报 lists them all (overdue at the month's end)."""
     with frozen(2025, 8, 4, 10):
         rounds = [make_round(inspector, team=[inspector]), make_round(inspector, title="2025年第三季度明察暗访")]
@@ -41,11 +41,12 @@ def build(n: int, *, office, inspector, lead_user) -> list:
             services.extension_request(user=lead_user, finding=finding, reason="涉及多部门协调。",
                                        requested_due_date=dt.date(2025, 12, 31))
     for i, finding in enumerate(findings):
+        # Urged while still owed (a finding handed in is not chased), answered, then handed in.
+        urge = services.escalation_send(user=office, item=item_for_finding(finding), level=Level.URGE, message="请加快。")
+        services.escalation_reply(user=lead_user, escalation=urge, text="已整改。")
         rectify(lead_user, finding)
         if i:
             services.finding_submit(user=lead_user, finding=finding)
-        urge = services.escalation_send(user=office, item=item_for_finding(finding), level=Level.URGE, message="请加快。")
-        services.escalation_reply(user=lead_user, escalation=urge, text="已整改。")
     services.bulletin_compile(year=2025, month=8, user=office)
     return findings
 
