@@ -330,16 +330,38 @@ def bulletin_units(*, user: User, bulletin: Bulletin) -> list[BulletinUnit]:
 # --- the unit's own --------------------------------------------------------------------------
 
 
-def unit_open_counts(*, user: User, today: datetime.date | None = None) -> dict[str, int]:
-    """Counts for the unit's home: findings owed, overdue, steps awaiting its reply (1 query each)."""
-    today = today or timezone.localdate()
-    findings = Finding.objects.visible_to(user)
-    return {
-        "pending": findings.pending_unit().count(),
-        "overdue": findings.overdue(today).count(),
-        "awaiting_reply": escalation_list(user=user, awaiting_reply=True).count(),
-    }
+@dataclass(frozen=True)
+class HomeFigure:
+    label: str
+    count: int
+    url: str
+    urgent: bool = False  # drawn in red when not zero
 
+
+def home_panel(*, user: User, today: datetime.date | None = None) -> dict | None:
+    """The 督查督办 panel of the home page (settings.HOME_PANELS): for a unit, its findings owed
+    and overdue and the 催办/督办单 awaiting its reply; for the office and inspectors, what waits
+    on them (2 queries)."""
+    from django.urls import reverse
+
+    today = today or timezone.localdate()
+    counts = Finding.objects.visible_to(user).aggregate(
+        pending=Count("pk", filter=Q(status__in=FindingStatus.pending_unit())),
+        overdue=Count("pk", filter=Q(status__in=FindingStatus.pending_unit(), due_date__lt=today)),
+        submitted=Count("pk", filter=Q(status=FindingStatus.SUBMITTED)),
+    )
+    findings = reverse("supervision:finding-list")
+    overdue = HomeFigure("已逾期", counts["overdue"], f"{findings}?overdue=1", urgent=True)
+    if not user.sees_everything:
+        replies = escalation_list(user=user, awaiting_reply=True).count()
+        figures = [HomeFigure("待整改", counts["pending"], findings), overdue,
+                   HomeFigure("待回复的催办/督办单", replies, reverse("supervision:escalation-list") + "?awaiting=1",
+                              urgent=True)]
+        return {"title": "本单位督查问题", "url": findings, "figures": figures}
+    waiting = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).count()
+    figures = [HomeFigure("待核验", counts["submitted"], reverse("supervision:verification-queue")), overdue,
+               HomeFigure("待审批延期申请", waiting, reverse("supervision:extension-list"))]
+    return {"title": "督查督办", "url": reverse("supervision:overdue-board"), "figures": figures}
 
 
 # --- the ladder's pages: escalating by hand, extension decisions, 通报 months -----------------

@@ -200,8 +200,9 @@ def test_unread_count_reads_the_partial_index(client, lead_user, django_assert_n
 # current plan, the offices inside the user's unit, the unit's tasks + group + plan, assignments
 # + units, LIGHTS (of those tasks), the current period, the unit's returned filings (3), then the
 # inbox: the unit's tasks + group + plan, their assignments to the unit, the period's reports and
-# contributions, LIGHTS (of the inbox rows), the working days to the due date
-HOME_WITH_PERIOD_QUERIES = SIGNED_IN + 4 + LIGHTS + 1 + 3 + 4 + LIGHTS + 1 + TOP_BAR
+# contributions, LIGHTS (of the inbox rows), the working days to the due date; the 督查督办
+# panel: the unit's findings counted, the 催办/督办单 awaiting its reply
+HOME_WITH_PERIOD_QUERIES = SIGNED_IN + 4 + LIGHTS + 1 + 3 + 4 + LIGHTS + 1 + 2 + TOP_BAR
 
 
 def test_home_of_a_unit_with_an_open_period(client, lead_user, supporting_user, office, plan, june, django_assert_num_queries):  # noqa: F811

@@ -107,9 +107,10 @@ def test_task_list_htmx_fragment(as_office, django_assert_num_queries):
 # roles, looked up once), the unit's tasks + group + plan, assignments + units, periods (lights),
 # lead assignments with progress (lights), the current period (none open here: no inbox), the
 # unit's returned reports, contributions and annual plans with their return comments (3),
+# the 督查督办 panel (its findings counted in one query, the 催办/督办单 awaiting its reply),
 # unread notifications count. With an open period the inbox adds its own: see
 # test_pages_filing_queries.py.
-HOME_UNIT_USER_QUERIES = 13
+HOME_UNIT_USER_QUERIES = 15
 
 
 @pytest.mark.parametrize(("persona", "count"), [("lead_user", 18), ("outsider", 1)], indirect=["persona"])
@@ -133,10 +134,11 @@ def test_home_office(client, office, django_assert_num_queries):
     # the offices inside the user's unit (roles and highlighting, looked up once), the unit's
     # tasks + group + plan, assignments + units, periods (lights), lead assignments with
     # progress (lights), the years whose holidays the office entered (calendar warning: 2027 is
-    # beyond the calendar library), unread notifications count
+    # beyond the calendar library), the 督查督办 panel (findings counted in one query, pending
+    # extension requests), unread notifications count
     with time_machine.travel(datetime.datetime(2026, 11, 30, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
         client.force_login(office)
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(14):
             response = ok(client.get(reverse("home")))
     assert response.context["summary_total"] == 57
     assert response.context["calendar_warnings"] == [2027]

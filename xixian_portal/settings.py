@@ -300,6 +300,9 @@ FINDING_DEADLINE_WORKING_DAYS = env_int("FINDING_DEADLINE_WORKING_DAYS", 10)
 # so the higher layer plugs into the lower one here: each path names a callable taking
 # ``user=`` and ``task=`` and returning tasks.selectors.dispatch.TimelineEntry items (1 query each).
 TASK_TIMELINE_SOURCES = ["supervision.selectors.task_timeline_entries"]
+# The home page's panels from higher layers, the same way: callables taking ``user=`` and
+# returning a dict (title, url, figures with label/count/url/urgent) or None.
+HOME_PANELS = ["supervision.selectors.home_panel"]
 
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"

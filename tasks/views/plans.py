@@ -6,11 +6,13 @@ What the user may not see is a 404, never a 403 that would confirm it exists.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from tasks import selectors, services
@@ -50,6 +52,8 @@ def home(request):
         "self_ids": user.scope_unit_ids(),
         "summary": summary,
         "summary_total": sum(count for _, count in summary),
+        # Panels of the higher layers (settings.HOME_PANELS): tasks/ does not import them.
+        "panels": [panel for source in settings.HOME_PANELS if (panel := import_string(source)(user=user))],
     }
     return _page(request, "tasks/home.html", context)
 
