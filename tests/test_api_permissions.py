@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from tasks.models import Indicator, Task, Unit
 from tests.conftest import PERSONAS
+from tests.matrix import signed_in
 
 ANONYMOUS = 401
 SEES_ALL = dict.fromkeys(PERSONAS, 200)
@@ -61,10 +62,6 @@ def urls(plan, task_1_1) -> dict[str, str]:
     }
 
 
-def signed_in(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)

@@ -31,6 +31,7 @@ from tasks.models import (
 )
 from tasks.services import dispatch
 from tests.factories import UserFactory
+from tests.matrix import signed_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -109,9 +110,6 @@ def file_report(user, task, period, **fields) -> ProgressReport:
     return dispatch.filing_submit(user=user, filing=report)
 
 
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def html_of(response) -> str:

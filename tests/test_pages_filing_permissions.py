@@ -6,7 +6,6 @@ supports it; the outsider (新区考核办) cannot see it: 404. The office, insp
 see the task but file nothing: 403 on the forms. Another unit's draft is never readable.
 """
 
-from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -15,6 +14,7 @@ from django.urls import reverse
 from tasks.models import Contribution, Evidence, Notification, ProgressReport
 from tasks.services import dispatch
 from tests.conftest import PERSONAS
+from tests.matrix import assert_login_redirect, signed_in
 from tests.test_pages_filing import file_report, june, media, pdf_upload  # noqa: F401  (fixtures)
 
 ALL_200 = dict.fromkeys(PERSONAS, 200)
@@ -81,15 +81,8 @@ def urls(task_1_1, june, evidence) -> dict[str, str]:  # noqa: F811
     }
 
 
-def signed_in(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
-def assert_login_redirect(response, url):
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from tasks.models import Task, Unit
 from tests.conftest import PERSONAS
+from tests.matrix import signed_in
 
 SEES_ALL = dict.fromkeys(PERSONAS, 200)
 OUTSIDER_404 = {**SEES_ALL, "outsider": 404}
@@ -47,10 +48,6 @@ def urls(plan, task_1_1) -> dict[str, str]:
     }
 
 
-def signed_in(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)

@@ -31,6 +31,7 @@ from supervision.models import (
 from supervision.services import inspections as services
 from tasks.models import Task, Unit, User
 from tests.factories import UserFactory
+from tests.matrix import signed_in
 from tests.test_pages_filing import media, pdf_upload, tiny_pdf  # noqa: F401  (fixture)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,9 +94,6 @@ def finding(inspector, round_q2, bureau, task_1_1) -> Finding:
     return make_finding(inspector, round_q2, bureau, task=task_1_1, files=[pdf_upload("现场检查记录.pdf")])
 
 
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def html(response) -> str:

@@ -11,7 +11,6 @@ addressed replies. A route that takes one method answers the other with 405.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -20,6 +19,7 @@ from supervision.choices import ExtensionStatus
 from supervision.models import Bulletin, Escalation, ExtensionRequest, MessengerWebhook
 from supervision.services import bulletin_compile, extension_request
 from tests.conftest import PERSONAS
+from tests.matrix import assert_login_redirect, signed_in
 from tests.test_pages_supervision_ladder import a_finding, dns, notice, today, urge  # noqa: F401  (fixtures)
 
 ALL = dict.fromkeys(PERSONAS, 200)
@@ -107,15 +107,8 @@ def post_data(page: str, objects) -> dict:
     }.get(page, {})
 
 
-def signed_in(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
-def assert_login_redirect(response, url):
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
 
 
 def test_the_matrix_covers_every_ladder_route():

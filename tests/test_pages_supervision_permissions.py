@@ -7,7 +7,6 @@ everything; inspectors log and verify findings, the office and inspectors organi
 the responsible unit rectifies and asks for extensions: everyone else who can see gets 403.
 """
 
-from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -21,6 +20,7 @@ from supervision.models import (
     Rectification,
 )
 from tests.conftest import PERSONAS
+from tests.matrix import assert_login_redirect, signed_in
 from tests.test_pages_supervision_inspections import (  # noqa: F401  (fixtures)
     bureau,
     finding,
@@ -112,15 +112,8 @@ def post_data(inspector, bureau, round_q2):  # noqa: F811
     }
 
 
-def signed_in(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
-def assert_login_redirect(response, url):
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={quote(url)}"
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"], indirect=True)
