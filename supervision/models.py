@@ -27,7 +27,7 @@ from supervision.choices import (
     Severity,
 )
 from tasks.models import ReportingPeriod, Task, Unit, User
-from tasks.models.dispatch import evidence_path  # one naming of stored files: by digest
+from tasks.models.dispatch import StoredFile
 
 
 class Counter(models.Model):
@@ -196,27 +196,16 @@ class Rectification(models.Model):
         return f"{self.finding.number} 整改情况"
 
 
-class FindingEvidence(models.Model):
+class FindingEvidence(StoredFile):
     """A file from the inspection, or the unit's proof of rectification (same rules as the
     佐证材料 of progress reports)."""
 
     finding = models.ForeignKey(Finding, verbose_name="督查问题", on_delete=models.PROTECT, related_name="evidence")
     stage = models.CharField("类别", max_length=15, choices=EvidenceStage.choices)
-    file = models.FileField("文件", upload_to=evidence_path)
-    original_name = models.CharField("原文件名", max_length=200)
-    extension = models.CharField("扩展名", max_length=8)
-    content_type = models.CharField("类型", max_length=100)
-    size = models.PositiveIntegerField("大小（字节）")
-    sha256 = models.CharField("摘要", max_length=64)
-    uploaded_by = models.ForeignKey(User, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "督查问题材料"
         ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class FindingEvent(models.Model):

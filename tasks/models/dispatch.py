@@ -174,15 +174,10 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"evidence/{instance.sha256[:2]}/{instance.sha256}{instance.extension}"
 
 
-class Evidence(models.Model):
-    """佐证材料: a file attached to a progress report or an annual work plan."""
+class StoredFile(models.Model):
+    """An uploaded file kept under its digest, with the name, type and size it came with (checked
+    by content: tasks/evidence.py; stored by ``services.dispatch.evidence_store``)."""
 
-    report = models.ForeignKey(
-        ProgressReport, verbose_name="进展填报", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
-    )
-    annual_plan = models.ForeignKey(
-        AnnualWorkPlan, verbose_name="年度工作方案", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
-    )
     file = models.FileField("文件", upload_to=evidence_path)
     original_name = models.CharField("原文件名", max_length=200)
     extension = models.CharField("扩展名", max_length=8)
@@ -191,6 +186,23 @@ class Evidence(models.Model):
     sha256 = models.CharField("摘要", max_length=64)
     uploaded_by = models.ForeignKey(User, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Evidence(StoredFile):
+    """佐证材料: a file attached to a progress report or an annual work plan."""
+
+    report = models.ForeignKey(
+        ProgressReport, verbose_name="进展填报", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
+    )
+    annual_plan = models.ForeignKey(
+        AnnualWorkPlan, verbose_name="年度工作方案", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
@@ -202,9 +214,6 @@ class Evidence(models.Model):
                 name="evidence_belongs_to_one_filing",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ReviewEvent(models.Model):
