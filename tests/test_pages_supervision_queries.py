@@ -46,10 +46,10 @@ QUEUE_QUERIES = 4
 
 # session, user + unit, the finding + round + unit + task + author, the calendar overrides up to
 # its due date (light), its rectification + author, its files + uploaders, its extension
-# requests + people, timeline: events + actors, extension requests + people, ladder steps +
-# unit + people; the latest 退回整改 + its inspector (the finding is being revised); unread
+# requests + people (also the timeline's), timeline: events + actors, ladder steps + unit +
+# people; the latest 退回整改 + its inspector (the finding is being revised); unread
 # notifications
-DETAIL_QUERIES = 12
+DETAIL_QUERIES = 11
 # + the offices inside the unit (whether the user is of the responsible unit)
 UNIT_DETAIL_QUERIES = DETAIL_QUERIES + 1
 

@@ -320,7 +320,7 @@ def _detail_context(request, finding: Finding, *, rectify_form=None, verify_form
         "finding": finding, "rectification": rectification,
         "inspection_evidence": [e for e in evidence if e.stage == "inspection"],
         "rectification_evidence": [e for e in evidence if e.stage == "rectification"],
-        "extensions": extensions, "timeline": selectors.finding_timeline(finding=finding),
+        "extensions": extensions, "timeline": selectors.finding_timeline(finding=finding, extensions=extensions),
         "is_office": user.is_office, "refusals": refusals, "rejection": selectors.finding_rejection(finding), **shown,
     }
 
