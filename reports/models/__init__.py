@@ -1,0 +1,6 @@
+"""Models of the reports layer. Everything here is derived from ``tasks`` and ``supervision``
+and can be rebuilt from them: summaries for the dashboards, built reports, export files."""
+
+from reports.models.standings import IndicatorStanding, Standing, StandingMonth
+
+__all__ = ["IndicatorStanding", "Standing", "StandingMonth"]
