@@ -2,7 +2,7 @@
 
 The writer in ``reports.xlsx`` lays any of them out; a ledger here only names its columns and
 how a row object becomes cell values. Column functions read prefetched data only (see
-``reports.selectors``): an attribute that would hit the database per row does not belong here.
+``reports.selectors.ledgers``): an attribute that would hit the database per row does not belong here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from reports.selectors import plan_ledger_tasks
+from reports.selectors.ledgers import plan_ledger_tasks
 from reports.xlsx import Column, Ledger, ledger_bytes
 from tasks.models import ActionPlan, Task, Unit, User
 

@@ -1,7 +1,7 @@
-from django.urls import path
+"""Pages of the reports layer; each part keeps its routes in its own module."""
 
-from reports import views
+from django.urls import include, path
 
 urlpatterns: list = [
-    path("plans/<int:pk>/ledger.xlsx", views.plan_ledger_download, name="plan-ledger"),
+    path("", include("reports.urls_ledgers")),
 ]

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from reports.ledgers import plan_ledger_xlsx
-from reports.selectors import office_scope_user
+from reports.selectors.ledgers import office_scope_user
 from tasks.models import ActionPlan, Indicator, Task, TaskAssignment, TaskGroup
 
 HEADERS = ["序号", "任务组", "任务编号", "任务名称", "牵头单位", "配合单位", "指标"]

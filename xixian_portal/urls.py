@@ -14,6 +14,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("api/v1/", include("tasks.api.urls")),
     path("api/v1/", include("supervision.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

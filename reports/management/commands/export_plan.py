@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.ledgers import plan_ledger_xlsx
-from reports.selectors import office_scope_user
+from reports.selectors.ledgers import office_scope_user
 from tasks.models import ActionPlan
 from tasks.selectors import plan_current, plan_list
 

@@ -1,0 +1,1 @@
+"""Pages of the reports layer, one module per part."""
