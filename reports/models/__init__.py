@@ -1,6 +1,7 @@
 """Models of the reports layer. Everything here is derived from ``tasks`` and ``supervision``
 and can be rebuilt from them: summaries for the dashboards, built reports, export files."""
 
+from reports.models.dispatch_reports import DispatchReport  # noqa: F401 (dispatch reports)
 from reports.models.standings import IndicatorStanding, Standing, StandingMonth
 
 __all__ = ["IndicatorStanding", "Standing", "StandingMonth"]
