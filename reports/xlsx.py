@@ -2,9 +2,17 @@
 
 It knows nothing about tasks: a ledger is a title, optional subtitle, and a sequence of
 ``Column`` definitions applied to a sequence of row objects. The layout is always the same:
-a merged title row, an optional subtitle row (export date), a bold filled header row frozen
-below, bordered wrapped data rows, and a print setup of A4 landscape, one page wide, title and
-header repeated on every page, page numbers in the footer.
+a merged title row, an optional merged subtitle row (as-of date, period), a bold filled header
+row frozen below, bordered wrapped data rows, and a print setup of A4 landscape, one page wide,
+title and header repeated on every page, page numbers in the footer. A column may colour its
+cells (the traffic light as a fill) and give numbers a format.
+
+The workbook is written in openpyxl's write-only mode: each row goes to a temporary file as
+soon as it is appended and is then forgotten, so memory does not grow with the number of rows
+(strings are written inline, not collected in a shared-strings table). Whatever write-only
+mode needs before the first row — column widths, frozen panes, the merge of the title rows,
+page set-up properties — is set first; print titles, print area and the filter range are
+workbook-level names or sheet tail elements and are set once the rows are counted.
 
 Every string cell goes through ``neutralise`` so that no ledger can carry a formula
 (「=HYPERLINK(…)」 in a task title stays text).
@@ -18,17 +26,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from io import BytesIO
 from typing import IO, Any, Generic, Literal, TypeVar
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 
 RowT = TypeVar("RowT")
 CellValue = str | int | float | Decimal | date | datetime | None
@@ -47,10 +57,20 @@ BODY_FONT = Font(name=FONT_NAME, size=10)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+BODY_ALIGNMENTS = {
+    align: Alignment(horizontal=align, vertical="center", wrap_text=True) for align in ("left", "center", "right")
+}
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # Points per printed line of the body font, used to size wrapped rows (Excel does not
 # recompute row heights of a generated file until a cell is edited).
 LINE_HEIGHT = 14.0
 FOOTER = "第 &P 页，共 &N 页"
+
+# 红黄绿灯 as cell fills: Excel's own "good / neutral / bad" pastels, on which black text
+# stays readable when printed in grey.
+LIGHT_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
 
 
 @dataclass(frozen=True)
@@ -58,12 +78,16 @@ class Column(Generic[RowT]):
     """One column of a ledger: header text, width in characters, and the cell value of a row.
 
     ``value`` None makes the column the ledger's 序号, the row's number counted from 1.
+    ``fill`` gives the cell's background colour (hex RGB, or None for none) — the traffic light;
+    ``number_format`` how Excel shows a number (dates get theirs without asking).
     """
 
     header: str
     width: float
     value: Callable[[RowT], CellValue] | None
     align: Literal["left", "center", "right"] = "left"
+    fill: Callable[[RowT], str | None] | None = None
+    number_format: str | None = None
 
     @classmethod
     def serial(cls, header: str = "序号", width: float = 6) -> Column[Any]:
@@ -87,6 +111,9 @@ class Ledger(Generic[RowT]):
         return 3 if self.subtitle else 2
 
 
+ProgressCallback = Callable[[int], None]
+
+
 def neutralise(text: str) -> str:
     """Text that a spreadsheet will show and never evaluate; characters XML forbids dropped."""
     text = ILLEGAL_CHARACTERS_RE.sub("", text)
@@ -103,77 +130,122 @@ def typed(value: CellValue) -> CellValue:
     return value
 
 
+@cache
+def fill_of(rgb: str) -> PatternFill:
+    return PatternFill("solid", fgColor=rgb)
+
+
 def ledger_bytes(*, ledger: Ledger[RowT], rows: Iterable[RowT]) -> bytes:
     stream = BytesIO()
     ledger_write(ledger=ledger, rows=rows, stream=stream)
     return stream.getvalue()
 
 
-def ledger_write(*, ledger: Ledger[RowT], rows: Iterable[RowT], stream: IO[bytes]) -> int:
-    """Write the ledger as one worksheet to a binary stream; returns the number of rows."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = ledger.sheet_name
+def ledger_write(
+    *, ledger: Ledger[RowT], rows: Iterable[RowT], stream: IO[bytes] | str,
+    progress: ProgressCallback | None = None, progress_every: int = 500,
+) -> int:
+    """Write the ledger as one worksheet to a binary stream (or a path); returns the number of
+    rows. ``progress(rows_written)`` is called every ``progress_every`` rows."""
+    workbook = Workbook(write_only=True)
     workbook.properties.title = ledger.title
     workbook.properties.creator = "西咸新区营商环境督查督办平台"
+    sheet = workbook.create_sheet(ledger.sheet_name)
+    _set_layout(sheet, ledger)
     _write_title(sheet, ledger)
     _write_header(sheet, ledger)
-    count = _write_rows(sheet, ledger, rows)
-    _set_print_setup(sheet, ledger, last_row=ledger.header_row + count)
+    count = _write_rows(sheet, ledger, rows, progress, progress_every)
+    _set_ranges(sheet, ledger, last_row=ledger.header_row + count)
     workbook.save(stream)
     return count
 
 
-def _write_title(sheet: Worksheet, ledger: Ledger) -> None:
-    last_column = len(ledger.columns)
+def _set_layout(sheet: WriteOnlyWorksheet, ledger: Ledger) -> None:
+    """Everything written at the top of the sheet, before its first row: widths, frozen
+    header, merged title rows, page set-up."""
+    for index, column in enumerate(ledger.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = f"A{ledger.header_row + 1}"
+    last_letter = get_column_letter(len(ledger.columns))
+    for row in range(1, ledger.header_row):
+        sheet.merged_cells.add(f"A{row}:{last_letter}{row}")
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4; not on the write-only class)
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
+    sheet.oddFooter.center.text = FOOTER
+    sheet.oddFooter.center.size = 9
+
+
+def _append(sheet: WriteOnlyWorksheet, row: int, cells: list, height: float) -> None:
+    # Write-only mode reads a row's height as the row is appended; dropping the entry
+    # afterwards keeps the dimension table from growing with the rows.
+    sheet.row_dimensions[row].height = height
+    sheet.append(cells)
+    del sheet.row_dimensions[row]
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: CellValue, font: Font, alignment: Alignment) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    cell.alignment = alignment
+    return cell
+
+
+def _write_title(sheet: WriteOnlyWorksheet, ledger: Ledger) -> None:
     lines = [(ledger.title, TITLE_FONT, "center", 32.0)]
     if ledger.subtitle:
         lines.append((ledger.subtitle, SUBTITLE_FONT, "right", 18.0))
     for row, (text, font, horizontal, height) in enumerate(lines, start=1):
-        cell = sheet.cell(row=row, column=1, value=neutralise(text))
-        cell.font = font
-        cell.alignment = Alignment(horizontal=horizontal, vertical="center")
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-        sheet.row_dimensions[row].height = height
+        cell = _cell(sheet, neutralise(text), font, Alignment(horizontal=horizontal, vertical="center"))
+        _append(sheet, row, [cell], height)
 
 
-def _write_header(sheet: Worksheet, ledger: Ledger) -> None:
-    row = ledger.header_row
-    for index, column in enumerate(ledger.columns, start=1):
-        cell = sheet.cell(row=row, column=index, value=neutralise(column.header))
-        cell.font = HEADER_FONT
+def _write_header(sheet: WriteOnlyWorksheet, ledger: Ledger) -> None:
+    cells = []
+    for column in ledger.columns:
+        cell = _cell(sheet, neutralise(column.header), HEADER_FONT, HEADER_ALIGNMENT)
         cell.fill = HEADER_FILL
         cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.row_dimensions[row].height = 24.0
+        cells.append(cell)
+    _append(sheet, ledger.header_row, cells, 24.0)
 
 
-def _write_rows(sheet: Worksheet, ledger: Ledger[RowT], rows: Iterable[RowT]) -> int:
-    alignments = {
-        align: Alignment(horizontal=align, vertical="center", wrap_text=True)
-        for align in ("left", "center", "right")
-    }
+def _write_rows(
+    sheet: WriteOnlyWorksheet, ledger: Ledger[RowT], rows: Iterable[RowT],
+    progress: ProgressCallback | None, progress_every: int,
+) -> int:
     count = 0
     for count, item in enumerate(rows, start=1):
-        row = ledger.header_row + count
-        lines = 1
-        for index, column in enumerate(ledger.columns, start=1):
+        cells, lines = [], 1
+        for column in ledger.columns:
             value = typed(column.cell_value(item, count))
-            cell = sheet.cell(row=row, column=index, value=value)
-            cell.font = BODY_FONT
+            cell = _cell(sheet, value, BODY_FONT, BODY_ALIGNMENTS[column.align])
             cell.border = BORDER
-            cell.alignment = alignments[column.align]
+            if column.fill is not None and (rgb := column.fill(item)):
+                cell.fill = fill_of(rgb)
             if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
+                cell.number_format = DATETIME_FORMAT
             elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            lines = max(lines, _printed_lines(value, column.width))
-        sheet.row_dimensions[row].height = max(20.0, lines * LINE_HEIGHT + 4)
+                cell.number_format = DATE_FORMAT
+            elif column.number_format and value is not None:
+                cell.number_format = column.number_format
+            cells.append(cell)
+            lines = max(lines, printed_lines(value, column.width))
+        _append(sheet, ledger.header_row + count, cells, row_height(lines))
+        if progress is not None and count % progress_every == 0:
+            progress(count)
     return count
 
 
-def _printed_lines(value: CellValue, width: float) -> int:
+def row_height(lines: int) -> float:
+    return max(20.0, lines * LINE_HEIGHT + 4)
+
+
+def printed_lines(value: CellValue, width: float) -> int:
     """How many lines a wrapped cell takes; CJK characters count two character widths."""
     if not isinstance(value, str):
         return 1
@@ -182,22 +254,16 @@ def _printed_lines(value: CellValue, width: float) -> int:
 
 
 def _display_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _set_print_setup(sheet: Worksheet, ledger: Ledger, *, last_row: int) -> None:
+def _set_ranges(sheet: WriteOnlyWorksheet, ledger: Ledger, *, last_row: int) -> None:
+    """Print titles, print area and the filter range: known once the rows are counted."""
     header_row = ledger.header_row
     last_letter = get_column_letter(len(ledger.columns))
-    sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.auto_filter.ref = f"A{header_row}:{last_letter}{max(last_row, header_row)}"
+    bottom = max(last_row, header_row)
+    sheet.auto_filter.ref = f"A{header_row}:{last_letter}{bottom}"
     sheet.print_title_rows = f"1:{header_row}"
-    sheet.print_area = f"A1:{last_letter}{max(last_row, header_row)}"
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    sheet.oddFooter.center.text = FOOTER
-    sheet.oddFooter.center.size = 9
+    sheet.print_area = f"A1:{last_letter}{bottom}"
