@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("reports.urls_ledgers")),
+    path("", include("reports.urls_roundtrip")),
 ]

@@ -304,6 +304,14 @@ TASK_TIMELINE_SOURCES = ["supervision.selectors.task_timeline_entries"]
 # returning a dict (title, url, figures with label/count/url/urgent) or None.
 HOME_PANELS = ["supervision.selectors.home_panel"]
 
+# Excel round-trip (Excel 批量填报): the largest template a unit may upload, the most rows read
+# from it, the most bytes its zip may unpack to (a zip bomb is refused before it is opened),
+# and how long a checked upload waits for its confirmation.
+ROUNDTRIP_MAX_BYTES = env_int("ROUNDTRIP_MAX_BYTES", 2 * 1024 * 1024)
+ROUNDTRIP_MAX_ROWS = env_int("ROUNDTRIP_MAX_ROWS", 500)
+ROUNDTRIP_MAX_UNCOMPRESSED = env_int("ROUNDTRIP_MAX_UNCOMPRESSED", 20 * 1024 * 1024)
+ROUNDTRIP_UPLOAD_TTL_HOURS = env_int("ROUNDTRIP_UPLOAD_TTL_HOURS", 24)
+
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"
 SEED_INDICATORS_PATH = BASE_DIR / "fixtures" / "plan_2020_2022_indicators.json"
