@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns: list = [
     path("", include("reports.urls_ledgers")),
     path("", include("reports.urls_roundtrip")),
+    path("", include("reports.urls_dispatch_reports")),
 ]

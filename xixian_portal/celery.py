@@ -48,4 +48,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=8, day_of_month=1, month_of_year="1,4,7,10"),
         "options": BEAT_PUBLISH,
     },
+    # Every day: the job knows the build day of last month's dispatch report (working days
+    # after its reports were due) and queues it, and the half-year and annual packs, once.
+    "dispatch-report-schedule": {
+        "task": "reports.dispatch_report_schedule",
+        "schedule": crontab(minute=0, hour=9),
+        "options": BEAT_PUBLISH,
+    },
 }

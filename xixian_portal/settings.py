@@ -304,6 +304,12 @@ TASK_TIMELINE_SOURCES = ["supervision.selectors.task_timeline_entries"]
 # returning a dict (title, url, figures with label/count/url/urgent) or None.
 HOME_PANELS = ["supervision.selectors.home_panel"]
 
+# Dispatch reports (月调度报告): last month's report is built this many working days after its
+# reports were due (1: the next working day); a queued or running build that has written no
+# progress for this many minutes is taken for dead, and may be claimed again.
+DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE = env_int("DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE", 1)
+DISPATCH_REPORT_STALE_MINUTES = env_int("DISPATCH_REPORT_STALE_MINUTES", 15)
+
 # Excel round-trip (Excel 批量填报): the largest template a unit may upload, the most rows read
 # from it, the most bytes its zip may unpack to (a zip bomb is refused before it is opened),
 # and how long a checked upload waits for its confirmation.

@@ -25,6 +25,15 @@ def dispatch_report_path(instance: DispatchReport, filename: str) -> str:
     return f"reports/dispatch/{instance.year}/{instance.kind}-{instance.number:02d}-{instance.generation}.xlsx"
 
 
+class DispatchReportQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DispatchReportQuerySet:
+        """The office, inspectors and leaders read every report; a unit reads none (a report
+        sets every unit's returns side by side: ranking, lateness, return comments)."""
+        if not user.is_authenticated or not user.sees_everything:
+            return self.none()
+        return self
+
+
 class DispatchReport(models.Model):
     kind = models.CharField("类型", max_length=12, choices=DispatchReportKind.choices)
     year = models.PositiveSmallIntegerField("年度")
@@ -49,6 +58,8 @@ class DispatchReport(models.Model):
     started_at = models.DateTimeField("开始生成时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
     built_at = models.DateTimeField("生成时间", null=True, blank=True)
+
+    objects = DispatchReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "调度报告"

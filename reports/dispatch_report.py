@@ -1,0 +1,419 @@
+"""What a dispatch report says: the monthly dispatch report (月调度报告) and the half-year
+(半年工作总结会材料) and annual (年度总结报告) packs, section by section.
+
+``report_scope`` fixes what a report covers (plan, months, their reporting periods, the day of
+the build); ``report_basis`` reads the plan's tasks, lead units and returns once; each section
+then turns them (and what ``supervision`` recorded) into plain JSON — the one ``content`` that the
+page, the API and the workbook all show. Every section runs a fixed number of queries whatever
+the number of tasks, units, returns or findings (each says how many).
+
+Dates are stored as 「YYYY-MM-DD」 and times as 「YYYY-MM-DD HH:MM」 in Xixian time (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from reports.choices import DispatchReportKind
+from supervision.choices import FindingStatus, Severity
+from supervision.models import Escalation, Finding
+from supervision.selectors import findings_with_lights
+from supervision.services.ladder import Calendar
+from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light
+from tasks.lights import expected_progress
+from tasks.models import (
+    ActionPlan,
+    Indicator,
+    IndicatorActual,
+    ProgressReport,
+    ReportingPeriod,
+    ReviewEvent,
+    Task,
+    TaskAssignment,
+)
+from tasks.selectors.dispatch import task_lights
+
+
+class ReportScopeError(ValueError):
+    """The period cannot have a report (no plan runs then, no month of it was opened)."""
+
+
+# --- what a report covers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: DispatchReportKind
+    year: int
+    number: int
+    plan: ActionPlan
+    periods: list[ReportingPeriod]  # the opened months of the scope, oldest first
+    start: datetime.date
+    end: datetime.date
+    today: datetime.date  # the day of the build: lights and "overdue" are as of then
+
+    @property
+    def label(self) -> str:
+        return self.kind.period_label(self.year, self.number)
+
+
+def plan_running(*, year: int) -> ActionPlan | None:
+    """The plan whose years cover ``year`` (the newest, should two overlap)."""
+    plans = ActionPlan.objects.filter(start_year__lte=year, end_year__gte=year)
+    return plans.defer("source_text", "preamble", "closing_text").order_by("-start_year", "-id").first()
+
+
+def report_scope(*, kind: str, year: int, number: int, today: datetime.date | None = None) -> Scope:
+    """What the report of the period covers (2 queries); ReportScopeError if it cannot exist."""
+    kind = DispatchReportKind(kind)
+    if number not in kind.numbers:
+        raise ReportScopeError(f"{kind.label}的期次应为 {kind.numbers.start}—{kind.numbers.stop - 1}。")
+    months = kind.months(number)
+    plan = plan_running(year=year)
+    if plan is None:
+        raise ReportScopeError(f"{year}年没有执行中的行动方案，无法生成{kind.label}。")
+    periods = list(ReportingPeriod.objects.filter(year=year, month__in=list(months)).order_by("month"))
+    if not periods:
+        raise ReportScopeError(f"{kind.period_label(year, number)}还没有打开过填报期，无法生成{kind.label}。")
+    start = datetime.date(year, months[0], 1)
+    last = months[-1]
+    end = datetime.date(year + 1, 1, 1) if last == 12 else datetime.date(year, last + 1, 1)
+    end -= datetime.timedelta(days=1)
+    return Scope(kind, year, number, plan, periods, start, end, today or timezone.localdate())
+
+
+# --- what every section reads: tasks, lead units, returns -------------------------------------
+
+
+@dataclass(frozen=True)
+class Lead:
+    task: Task
+    unit_id: int
+    unit_name: str
+    unit_sort: int
+    progress: int | None  # the latest progress submitted up to the end of the scope
+
+
+@dataclass
+class Basis:
+    scope: Scope
+    tasks: list[Task]
+    leads: list[Lead]
+    # (task, unit, period) → the return as submitted (drafts are never read: they are the unit's)
+    returns: dict[tuple[int, int, int], dict] = field(default_factory=dict)
+
+    def expected(self) -> int:
+        plan = self.scope.plan
+        return expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=self.scope.end)
+
+
+def report_basis(scope: Scope) -> Basis:
+    """The plan's active tasks, their lead units with their latest progress as of the end of the
+    scope, and the returns of the scope's months (3 queries)."""
+    tasks = list(
+        Task.objects.active().filter(plan=scope.plan).select_related("group", "plan")
+        .defer("text", "time_node", "plan__source_text", "plan__preamble", "plan__closing_text")
+        .order_by("sort_order", "id")
+    )
+    by_id = {task.pk: task for task in tasks}
+    last = scope.periods[-1]
+    up_to_end = Q(period__year__lt=last.year) | Q(period__year=last.year, period__month__lte=last.month)
+    latest = (ProgressReport.objects.filter(up_to_end, task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"),
+                                            submitted_at__isnull=False)
+              .order_by("-period__year", "-period__month").values("progress")[:1])
+    rows = (TaskAssignment.objects.filter(task__in=list(by_id), role=AssignmentRole.LEAD)
+            .annotate(latest=Subquery(latest))
+            .order_by("task__sort_order", "sort_order")
+            .values_list("task_id", "unit_id", "unit__name", "unit__sort_order", "latest"))
+    leads = [Lead(by_id[t], u, name, sort, progress) for t, u, name, sort, progress in rows]
+    returns = (ProgressReport.objects.filter(period__in=scope.periods, task__in=list(by_id))
+               .exclude(status=FilingStatus.DRAFT)
+               .values("id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
+                       "completed", "problems", "next_plan"))
+    return Basis(scope, tasks, leads, {(r["task_id"], r["unit_id"], r["period_id"]): r for r in returns})
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _day(value: datetime.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _moment(value: datetime.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _average(values: list[int | None]) -> float | None:
+    """Average progress; a lead unit that never reported counts as 0 (as for its light)."""
+    return round(sum(v or 0 for v in values) / len(values), 1) if values else None
+
+
+def _number(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _tally(basis: Basis, periods: list[ReportingPeriod], leads: list[Lead] | None = None) -> dict[str, int]:
+    """Returns owed by the lead units over the periods, and what became of them."""
+    counts = Counter(due=0, submitted=0, on_time=0, late=0, missing=0, approved=0, returned=0, awaiting=0)
+    for period in periods:
+        for lead in basis.leads if leads is None else leads:
+            counts["due"] += 1
+            found = basis.returns.get((lead.task.pk, lead.unit_id, period.pk))
+            if found is None:
+                counts["missing"] += 1
+                continue
+            counts["submitted"] += 1
+            counts["late" if found["is_late"] else "on_time"] += 1
+            counts[{FilingStatus.APPROVED: "approved", FilingStatus.RETURNED: "returned"}.get(found["status"],
+                                                                                               "awaiting")] += 1
+    return dict(counts)
+
+
+def _light_counts(lights: list[Light]) -> dict[str, int]:
+    counts = Counter(lights)
+    return {light.value: counts.get(light, 0) for light in Light}
+
+
+def section_summary(basis: Basis) -> dict[str, Any]:
+    """总体情况: tasks, returns owed and what became of them, average progress against the
+    time-elapsed expected progress at the end of the scope, and today's lights (2–3 queries)."""
+    tally = _tally(basis, basis.scope.periods)
+    lights = task_lights(tasks=basis.tasks, today=basis.scope.today)
+    return {
+        "tasks": len(basis.tasks),
+        "lead_units": len({lead.unit_id for lead in basis.leads}),
+        **tally,
+        "on_time_rate": _rate(tally["on_time"], tally["due"]),
+        "average_progress": _average([lead.progress for lead in basis.leads]),
+        "expected_progress": basis.expected(),
+        "lights": _light_counts([lights[t.pk].task.light for t in basis.tasks if t.pk in lights]),
+        "lights_as_of": _day(basis.scope.today),
+    }
+
+
+def section_groups(basis: Basis) -> list[dict[str, Any]]:
+    """各任务组进展: each group's tasks, average progress at the end of the scope and today's
+    lights (2–3 queries, for the lights)."""
+    lights = task_lights(tasks=basis.tasks, today=basis.scope.today)
+    groups: dict[int, dict] = {}
+    for task in basis.tasks:
+        group = groups.setdefault(task.group_id, {"group": task.group, "tasks": [], "leads": []})
+        group["tasks"].append(task)
+    for lead in basis.leads:
+        groups[lead.task.group_id]["leads"].append(lead.progress)
+    expected = basis.expected()
+    return [{
+        "numeral": g["group"].numeral, "title": g["group"].title, "tasks": len(g["tasks"]),
+        "average_progress": _average(g["leads"]), "expected_progress": expected,
+        "lights": _light_counts([lights[t.pk].task.light for t in g["tasks"] if t.pk in lights]),
+    } for g in groups.values()]
+
+
+def section_returns(basis: Basis) -> list[dict[str, Any]]:
+    """各单位报送情况: each lead unit's return for the month — 本月完成, 存在问题, 下月计划, when it
+    came, late or not, the review result and the office's return comments (1 query)."""
+    period = basis.scope.periods[-1]
+    found = [(lead, basis.returns.get((lead.task.pk, lead.unit_id, period.pk))) for lead in basis.leads]
+    found = [(lead, r) for lead, r in found if r is not None]
+    comments: dict[int, list[str]] = defaultdict(list)
+    events = (ReviewEvent.objects.filter(report_id__in=[r["id"] for _, r in found], to_status=FilingStatus.RETURNED)
+              .order_by("at", "id").values_list("report_id", "comment"))
+    for report_id, comment in events:
+        comments[report_id].append(comment)
+    return [{
+        "task_code": lead.task.code, "task_title": lead.task.title, "unit": lead.unit_name,
+        "completed": r["completed"], "problems": r["problems"], "next_plan": r["next_plan"],
+        "progress": r["progress"], "submitted_at": _moment(r["submitted_at"]), "late": r["is_late"],
+        "status": r["status"], "status_label": FilingStatus(r["status"]).label,
+        "return_comments": comments.get(r["id"], []),
+    } for lead, r in sorted(found, key=lambda pair: (pair[0].task.sort_order, pair[0].unit_sort))]
+
+
+def section_missing(basis: Basis) -> list[dict[str, Any]]:
+    """未报和逾期报送: each return owed and not submitted (with its working days overdue as of
+    the build), or submitted after its due date (1 query, the calendar's overrides)."""
+    periods = [p for p in basis.scope.periods if p.due_date < basis.scope.today]
+    calendar = Calendar(min((p.due_date for p in periods), default=basis.scope.today), basis.scope.today)
+    rows = []
+    for period in periods:
+        for lead in sorted(basis.leads, key=lambda item: (item.task.sort_order, item.unit_sort)):
+            found = basis.returns.get((lead.task.pk, lead.unit_id, period.pk))
+            if found is not None and not found["is_late"]:
+                continue
+            rows.append({
+                "period": period.label, "task_code": lead.task.code, "task_title": lead.task.title,
+                "unit": lead.unit_name, "due_date": _day(period.due_date),
+                "state": "逾期报送" if found else "未报",
+                "submitted_at": _moment(found["submitted_at"]) if found else "",
+                "overdue_days": 0 if found else max(calendar.between(period.due_date, basis.scope.today), 0),
+            })
+    return rows
+
+
+def section_units(basis: Basis) -> list[dict[str, Any]]:
+    """各单位报送统计: per lead unit over the scope — returns owed, on time, late, missing,
+    returned for revision, on-time rate; the most punctual first (1 query, for the returns)."""
+    by_unit: dict[int, list[Lead]] = defaultdict(list)
+    for lead in basis.leads:
+        by_unit[lead.unit_id].append(lead)
+    ids = [r["id"] for r in basis.returns.values()]
+    returned = Counter(ReviewEvent.objects.filter(report_id__in=ids, to_status=FilingStatus.RETURNED)
+                       .values_list("report__unit_id", flat=True))
+    rows = []
+    for unit_id, leads in by_unit.items():
+        tally = _tally(basis, basis.scope.periods, leads)
+        rows.append({"unit": leads[0].unit_name, "sort": leads[0].unit_sort, "tasks": len(leads),
+                     "due": tally["due"], "on_time": tally["on_time"], "late": tally["late"],
+                     "missing": tally["missing"], "returned": returned.get(unit_id, 0),
+                     "on_time_rate": _rate(tally["on_time"], tally["due"])})
+    rows.sort(key=lambda r: (-(r["on_time_rate"] or 0), r["sort"]))
+    for row in rows:
+        del row["sort"]
+    return rows
+
+
+def section_months(basis: Basis) -> list[dict[str, Any]]:
+    """各月报送情况: per month of the scope, returns owed and the on-time rate (no query)."""
+    rows = []
+    for period in basis.scope.periods:
+        tally = _tally(basis, [period])
+        rows.append({"period": period.label, "due_date": _day(period.due_date), "due": tally["due"],
+                     "on_time": tally["on_time"], "late": tally["late"], "missing": tally["missing"],
+                     "on_time_rate": _rate(tally["on_time"], tally["due"])})
+    return rows
+
+
+FINDING_COUNT_KEYS = ("open", "rectifying", "submitted", "closed")
+
+
+def section_findings(basis: Basis) -> dict[str, Any]:
+    """督查发现问题整改情况: the findings open at any time in the scope, with their status and
+    working days overdue as of the build, and the counts (3 queries)."""
+    scope = basis.scope
+    start = timezone.make_aware(datetime.datetime.combine(scope.start, datetime.time.min))
+    in_scope = Q(found_on__lte=scope.end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+    findings = list(Finding.objects.filter(in_scope).select_related("unit", "task", "round").order_by("found_on", "pk"))
+    findings_with_lights(findings, today=scope.today)
+    by_status = Counter(f.status for f in findings)
+    rows = [{
+        "number": f.number, "round": f.round.title, "unit": f.unit.name, "task_code": f.task.code if f.task else "",
+        "description": f.description, "severity": Severity(f.severity).label, "found_on": _day(f.found_on),
+        "due_date": _day(f.due_date), "status": f.status, "status_label": FindingStatus(f.status).label,
+        "overdue_days": f.light.overdue_days, "closed_at": _moment(f.closed_at),
+    } for f in findings]
+    end = start + datetime.timedelta(days=(scope.end - scope.start).days + 1)
+    counts = {
+        **{key: by_status.get(key, 0) for key in FINDING_COUNT_KEYS},
+        "total": len(findings),
+        "overdue": sum(1 for f in findings if f.light.overdue_days > 0),
+        "found": sum(1 for f in findings if f.found_on >= scope.start),
+        "closed_in_period": sum(1 for f in findings if f.closed_at and start <= f.closed_at < end),
+    }
+    return {"counts": counts, "rows": rows}
+
+
+def section_bulletins(basis: Basis) -> list[dict[str, Any]]:
+    """通报: the entries of the scope's monthly 通报, month by month and unit by unit (1 query)."""
+    months = list(basis.scope.kind.months(basis.scope.number))
+    entries = (Escalation.objects.filter(bulletin__year=basis.scope.year, bulletin__month__in=months)
+               .select_related("bulletin", "unit", "finding", "task", "period")
+               .order_by("bulletin__month", "unit__sort_order", "pk"))
+    return [{"month": e.bulletin.label, "unit": e.unit.name, "item": e.item_label, "reason": e.message,
+             "due_date": _day(e.due_date), "overdue_days": max(e.overdue_days, 0)} for e in entries]
+
+
+def _attainment(indicator: Indicator, actual: Decimal | None) -> str:
+    if actual is None:
+        return "未报"
+    target, comparator = indicator.target_value, indicator.comparator
+    met = {
+        Comparator.LE: actual <= target,
+        Comparator.GE: actual >= target,
+        Comparator.EQ: actual == target,
+        Comparator.RANGE: indicator.target_max is not None and target <= actual <= indicator.target_max,
+    }[comparator]
+    return "达标" if met else "未达标"
+
+
+def section_indicators(basis: Basis) -> list[dict[str, Any]]:
+    """指标完成情况: the plan's indicators for the year against the latest actual reported in the
+    year up to the end of the scope (2 queries)."""
+    scope = basis.scope
+    indicators = list(Indicator.objects.filter(Q(year=scope.year) | Q(year__isnull=True), plan=scope.plan)
+                      .select_related("task").order_by("sort_order", "id"))
+    actuals: dict[int, Decimal] = {}
+    rows = (IndicatorActual.objects.filter(indicator__in=indicators, report__period__in=scope.periods)
+            .exclude(report__status=FilingStatus.DRAFT)
+            .order_by("report__period__month", "report__submitted_at", "id").values_list("indicator_id", "value"))
+    for indicator_id, value in rows:  # later months overwrite earlier ones
+        actuals[indicator_id] = value
+    return [{
+        "name": i.name, "task_code": i.task.code if i.task else "", "target": i.target_display,
+        "period": i.period_display, "actual": _number(actuals.get(i.pk)), "unit_of_measure": i.unit_of_measure,
+        "attainment": _attainment(i, actuals.get(i.pk)),
+    } for i in indicators]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    compute: Callable[[Basis], Any]
+
+
+SECTIONS = {
+    "summary": Section("summary", "总体情况", section_summary),
+    "months": Section("months", "各月报送情况", section_months),
+    "groups": Section("groups", "各任务组进展", section_groups),
+    "returns": Section("returns", "各单位报送情况", section_returns),
+    "units": Section("units", "各单位报送统计", section_units),
+    "missing": Section("missing", "未报和逾期报送", section_missing),
+    "findings": Section("findings", "督查发现问题整改情况", section_findings),
+    "bulletins": Section("bulletins", "通报", section_bulletins),
+    "indicators": Section("indicators", "指标完成情况", section_indicators),
+}
+
+# The sections of each kind, in the order the report shows them.
+KIND_SECTIONS: dict[str, tuple[str, ...]] = {
+    DispatchReportKind.MONTHLY: ("summary", "groups", "returns", "missing", "findings", "bulletins"),
+    DispatchReportKind.HALF_YEAR: ("summary", "months", "groups", "units", "missing", "findings", "bulletins",
+                                   "indicators"),
+    DispatchReportKind.ANNUAL: ("summary", "months", "groups", "units", "missing", "findings", "bulletins",
+                                "indicators"),
+}
+
+
+def report_content(scope: Scope, *, on_section: Callable[[int, str], None] | None = None) -> dict[str, Any]:
+    """Every section of the report, as JSON. ``on_section(percent, stage)`` is told as each
+    section starts, so that the page can show how far the build is."""
+    keys = KIND_SECTIONS[scope.kind]
+    step = on_section or (lambda percent, stage: None)
+    step(5, "读取任务和填报情况")
+    basis = report_basis(scope)
+    content: dict[str, Any] = {
+        "title": f"{scope.label}{scope.kind.label}", "kind": scope.kind.value, "year": scope.year,
+        "number": scope.number, "period": {"label": scope.label, "start": _day(scope.start), "end": _day(scope.end)},
+        "plan": {"id": scope.plan.pk, "title": scope.plan.title}, "as_of": _day(scope.today),
+        "sections": [{"key": key, "title": SECTIONS[key].title} for key in keys],
+    }
+    for index, key in enumerate(keys):
+        step(10 + 80 * index // len(keys), f"正在汇总：{SECTIONS[key].title}")
+        content[key] = SECTIONS[key].compute(basis)
+    return content
+
