@@ -1,13 +1,50 @@
-"""Reads of the reports layer. Everything goes through the selectors of ``tasks``, so that a
-ledger shows exactly the rows its reader may see."""
+"""Reads of the ledgers (工作台账). Everything goes through the selectors of ``tasks`` and
+``supervision``, so that a ledger shows exactly the rows its reader may see, filtered as the
+list page it is exported from.
+
+Rows are produced chunk by chunk (``settings.LEDGER_CHUNK_ROWS``): each chunk is read with a
+fixed number of queries (each function says how many), written, and forgotten, so that neither
+memory nor the query count per row grows with the size of the ledger.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice
+from typing import TypeVar
 
-from tasks.choices import Role
-from tasks.models import ActionPlan, Indicator, Task, User
-from tasks.selectors import task_list
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from reports.models import ExportJob
+from supervision.choices import FindingStatus, Severity
+from supervision.models import Finding
+from supervision.selectors import finding_list, findings_with_lights
+from tasks.choices import Comparator, FilingStatus, Light, Role
+from tasks.filters import TaskFilter
+from tasks.lights import LightResult
+from tasks.models import (
+    ActionPlan,
+    Indicator,
+    IndicatorActual,
+    ProgressReport,
+    ReportingPeriod,
+    Task,
+    User,
+)
+from tasks.selectors import indicator_list, plan_current, task_list
+from tasks.selectors.dispatch import task_lights
+
+T = TypeVar("T")
+
+
+class LedgerParamsError(ValueError):
+    """A filter of the export is not valid; the message says which, in Chinese."""
 
 
 def office_scope_user() -> User:
@@ -19,6 +56,19 @@ def office_scope_user() -> User:
     return User(username="manage.py", full_name="系统导出", role=Role.OFFICE)
 
 
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _chunk_rows() -> int:
+    return settings.LEDGER_CHUNK_ROWS
+
+
+# --- 任务分工表 ---------------------------------------------------------------------------------
+
+
 def plan_ledger_tasks(*, user: User, plan: ActionPlan) -> list[Task]:
     """The plan's active tasks the user may see, in document order, ready for the ledger.
 
@@ -28,3 +78,226 @@ def plan_ledger_tasks(*, user: User, plan: ActionPlan) -> list[Task]:
     indicators = Prefetch("indicators", queryset=Indicator.objects.order_by("sort_order", "id"))
     tasks = task_list(user=user).filter(plan=plan).prefetch_related(indicators)
     return list(tasks.order_by("sort_order", "id"))
+
+
+# --- 任务台账 -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskLedgerRow:
+    task: Task
+    reports: list[ProgressReport]  # the lead units' reports of the period, in the task's lead order
+    light: LightResult | None
+
+
+def task_ledger_tasks(*, user: User, params: Mapping[str, str]) -> QuerySet[Task]:
+    """The visible active tasks filtered exactly as on the task search page (TaskFilter)."""
+    filterset = TaskFilter(dict(params) or None, queryset=task_list(user=user))
+    if filterset.is_bound and not filterset.is_valid():
+        raise LedgerParamsError(_form_errors(filterset.form))
+    return filterset.qs.order_by("plan_id", "sort_order", "id")
+
+
+def ledger_period(*, params: Mapping[str, str]) -> ReportingPeriod | None:
+    """The period named by ``?period=``, or the newest period whose reports are in: the newest
+    with a submitted report (1 query)."""
+    raw = params.get("period", "")
+    if raw:
+        if not raw.isdigit():
+            raise LedgerParamsError("填报期：请选择有效的填报期。")
+        period = ReportingPeriod.objects.filter(pk=int(raw)).first()
+        if period is None:
+            raise LedgerParamsError("填报期：所选填报期不存在。")
+        return period
+    reported = ProgressReport.objects.filter(period=OuterRef("pk"), submitted_at__isnull=False)
+    return ReportingPeriod.objects.filter(Exists(reported)).order_by("-year", "-month").first()
+
+
+def ledger_plans(*, tasks: QuerySet[Task]) -> list[ActionPlan]:
+    """The plans the exported tasks belong to, newest first (1 query): the ledger's title."""
+    plans = ActionPlan.objects.filter(pk__in=tasks.order_by().values("plan_id")).defer(
+        "source_text", "preamble", "closing_text",
+    )
+    return list(plans.order_by("-end_year", "-id"))
+
+
+def task_ledger_rows(
+    *, user: User, tasks: QuerySet[Task], period: ReportingPeriod | None, today: datetime.date | None = None,
+) -> Iterator[TaskLedgerRow]:
+    """Ledger rows, chunk by chunk. Per chunk: tasks (with group and plan), their assignments,
+    their indicators, the period's reports, and the lights' two; one more for a unit user's
+    scope the first time."""
+    today = today or timezone.localdate()
+    year = period.year if period else today.year
+    indicators = Indicator.objects.filter(Q(year=year) | Q(year__isnull=True)).order_by("sort_order", "id")
+    queryset = tasks.prefetch_related(Prefetch("indicators", queryset=indicators, to_attr="ledger_indicators"))
+    size = _chunk_rows()
+    for chunk in chunked(queryset.iterator(chunk_size=size), size):
+        reports = _period_reports(user=user, tasks=chunk, period=period)
+        lights = task_lights(tasks=chunk, today=today)
+        for task in chunk:
+            by_unit = reports.get(task.pk, {})
+            ordered = [by_unit[unit.pk] for unit in task.lead_units if unit.pk in by_unit]
+            light = lights.get(task.pk)
+            yield TaskLedgerRow(task, ordered, light.task if light else None)
+
+
+def _period_reports(
+    *, user: User, tasks: list[Task], period: ReportingPeriod | None,
+) -> dict[int, dict[int, ProgressReport]]:
+    """The period's reports on the tasks that the user may read (drafts: its own unit's only)."""
+    if period is None:
+        return {}
+    reports = ProgressReport.objects.visible_to(user).filter(period=period, task__in=[t.pk for t in tasks]).only(
+        "task_id", "unit_id", "status", "completed", "problems", "next_plan", "progress", "submitted_at",
+    )
+    found: dict[int, dict[int, ProgressReport]] = {}
+    for report in reports:
+        found.setdefault(report.task_id, {})[report.unit_id] = report
+    return found
+
+
+# --- 督查问题整改台账 ---------------------------------------------------------------------------
+
+
+def finding_ledger_findings(*, user: User, params: Mapping[str, str], today: datetime.date | None = None):
+    """The findings the user may see, filtered as on the findings page (状态、严重程度、责任单位、
+    督查轮次、逾期), with round, unit, task and rectification in the same query."""
+    status, severity = params.get("status", ""), params.get("severity", "")
+    if status and status not in FindingStatus.values:
+        raise LedgerParamsError("状态：请选择有效的状态。")
+    if severity and severity not in Severity.values:
+        raise LedgerParamsError("严重程度：请选择有效的严重程度。")
+    findings = finding_list(
+        user=user, status=status, severity=severity, unit_id=_id_param(params, "unit", "责任单位"),
+        round_id=_id_param(params, "round", "督查轮次"), overdue=params.get("overdue") == "1", today=today,
+    )
+    return findings.select_related("rectification")
+
+
+def finding_ledger_rows(*, findings: QuerySet[Finding], today: datetime.date | None = None) -> Iterator[Finding]:
+    """Findings with their light (``finding.light``), chunk by chunk: the findings, and the
+    calendar's overrides for the chunk's due dates."""
+    size = _chunk_rows()
+    for chunk in chunked(findings.iterator(chunk_size=size), size):
+        yield from findings_with_lights(chunk, today=today)
+
+
+# --- 指标台账 -----------------------------------------------------------------------------------
+
+
+class Attainment:
+    MET, AT_RISK, MISSED = "met", "at_risk", "missed"
+    LABELS = {MET: "已达成", AT_RISK: "有风险", MISSED: "未达成"}
+    LIGHTS = {MET: Light.GREEN, AT_RISK: Light.YELLOW, MISSED: Light.RED}
+
+
+@dataclass(frozen=True)
+class IndicatorYear:
+    applies: bool  # the indicator has a target in this year
+    actual: Decimal | None = None
+    attainment: str | None = None
+
+
+@dataclass
+class IndicatorLedgerRow:
+    indicator: Indicator
+    years: dict[int, IndicatorYear] = field(default_factory=dict)
+
+
+def indicator_ledger_plan(*, user: User, params: Mapping[str, str]) -> ActionPlan | None:
+    """The plan named by ``?plan=``, or the current one (1 query)."""
+    plan_id = _id_param(params, "plan", "行动方案")
+    if plan_id is None:
+        return plan_current(user=user)
+    plan = ActionPlan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        raise LedgerParamsError("行动方案：所选行动方案不存在。")
+    return plan
+
+
+def indicator_ledger_indicators(*, user: User, plan: ActionPlan | None) -> QuerySet[Indicator]:
+    """The plan's indicators the user may see: the plan-level targets first, then by task."""
+    if plan is None:
+        return Indicator.objects.none()
+    return indicator_list(user=user).filter(plan=plan).defer(
+        "plan__source_text", "plan__preamble", "plan__closing_text",
+    ).order_by("sort_order", "id")
+
+
+def indicator_ledger_rows(
+    *, indicators: QuerySet[Indicator], plan: ActionPlan, today: datetime.date | None = None,
+) -> Iterator[IndicatorLedgerRow]:
+    """Each indicator with, per year of the plan, its latest actual from submitted or approved
+    reports and the attainment. Per chunk: the indicators (with task and plan), their actuals."""
+    today = today or timezone.localdate()
+    size = _chunk_rows()
+    for chunk in chunked(indicators.iterator(chunk_size=size), size):
+        latest = _latest_actuals([i.pk for i in chunk])
+        for indicator in chunk:
+            row = IndicatorLedgerRow(indicator)
+            for year in plan.years:
+                applies = indicator.year in (None, year)
+                actual = latest.get((indicator.pk, year)) if applies else None
+                row.years[year] = IndicatorYear(applies, actual, _attainment(indicator, year, actual, today)
+                                                if applies else None)
+            yield row
+
+
+def _latest_actuals(indicator_ids: list[int]) -> dict[tuple[int, int], Decimal]:
+    """(indicator, year) → the value of the latest period's report that was handed in (1 query)."""
+    rows = (
+        IndicatorActual.objects.filter(
+            indicator_id__in=indicator_ids, report__status__in=[FilingStatus.SUBMITTED, FilingStatus.APPROVED],
+        ).order_by("indicator_id", "report__period__year", "report__period__month", "report__submitted_at", "id")
+        .values_list("indicator_id", "report__period__year", "value")
+    )
+    # Ordered oldest first: the last value of each (indicator, year) is the latest.
+    return {(indicator_id, year): value for indicator_id, year, value in rows}
+
+
+def indicator_met(indicator: Indicator, actual: Decimal) -> bool:
+    target = indicator.target_value
+    if indicator.comparator == Comparator.LE:
+        return actual <= target
+    if indicator.comparator == Comparator.GE:
+        return actual >= target
+    if indicator.comparator == Comparator.RANGE:
+        return target <= actual <= indicator.target_max
+    return actual == target
+
+
+def _attainment(indicator: Indicator, year: int, actual: Decimal | None, today: datetime.date) -> str | None:
+    """Met when the latest actual meets the target; otherwise missed once the year is over,
+    at risk while it runs. No actual: missed once the year is over, nothing to say before."""
+    over = today > datetime.date(year, 12, 31)
+    if actual is None:
+        return Attainment.MISSED if over else None
+    if indicator_met(indicator, actual):
+        return Attainment.MET
+    return Attainment.MISSED if over else Attainment.AT_RISK
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _id_param(params: Mapping[str, str], name: str, label: str) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise LedgerParamsError(f"{label}：请选择有效的{label}。")
+    return int(raw)
+
+
+def _form_errors(form) -> str:
+    return "；".join(f"{form.fields[name].label if name in form.fields else name}：{'、'.join(errors)}"
+                     for name, errors in form.errors.items())
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+def export_job_get(*, user: User, pk: int) -> ExportJob:
+    """An export of the user's own, else 404: nobody else may see or download it (1 query)."""
+    return get_object_or_404(ExportJob.objects.filter(requested_by_id=user.pk), pk=pk)
