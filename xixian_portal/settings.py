@@ -284,6 +284,12 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
+# Ledgers (工作台账): a download of more rows than LEDGER_INLINE_MAX_ROWS is written by a
+# background job and offered as a link; rows are read and written LEDGER_CHUNK_ROWS at a time
+# (a fixed number of queries per chunk, memory bounded by the chunk).
+LEDGER_INLINE_MAX_ROWS = env_int("LEDGER_INLINE_MAX_ROWS", 2000)
+LEDGER_CHUNK_ROWS = env_int("LEDGER_CHUNK_ROWS", 200)
+
 # Supervision (督查督办): the escalation ladder 提醒 → 催办 → 督办单 → 通报, in working days.
 # 提醒 this many working days before a due date; 催办 on the due date; a 督办单 when an item is
 # this many working days overdue, with a new deadline this many working days ahead; an item
