@@ -32,10 +32,15 @@ from reports.services.dispatch_reports import (
 from tasks.models import Notification, ProgressReport
 from tasks.services.dispatch import filing_review, period_open
 from tests.supervision_data import SHANGHAI, d, frozen
-from tests.test_reports_dispatch import BUILD_DAY, month  # noqa: F401 (fixture)
+from tests.test_reports_dispatch import BUILD_DAY, october
 from xixian_portal.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def month(office, inspector, lead_user, supporting_user):
+    return october(office, inspector, lead_user, supporting_user)
 
 
 def ask(user=None, **kwargs):
