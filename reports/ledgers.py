@@ -36,8 +36,8 @@ from reports.selectors.ledgers import (
 )
 from reports.xlsx import LIGHT_FILLS, Column, Ledger, ledger_bytes
 from supervision.models import Finding
-from tasks.choices import FilingStatus, Light
-from tasks.models import ActionPlan, ProgressReport, ReportingPeriod, Task, Unit, User
+from tasks.choices import Comparator, FilingStatus, Light
+from tasks.models import ActionPlan, Indicator, ProgressReport, ReportingPeriod, Task, Unit, User
 
 UNIT_SEPARATOR = "、"
 
@@ -215,6 +215,11 @@ def _plain(value) -> str:
     return format(value.normalize(), "f")
 
 
+def _comparator(indicator: Indicator) -> str:
+    # A bare 「=」 would be neutralised to 「'=」; the full-width sign reads the same on paper.
+    return "＝" if indicator.comparator == Comparator.EQ else indicator.get_comparator_display()
+
+
 def _attainment_fill(row: IndicatorLedgerRow, year: int) -> str | None:
     attainment = row.years[year].attainment
     return _light_fill(Attainment.LIGHTS[attainment]) if attainment else None
@@ -237,7 +242,7 @@ def indicator_ledger_columns(plan: ActionPlan) -> tuple[Column[IndicatorLedgerRo
         Column("所属任务", 22, lambda row: (f"{row.indicator.task.code} {row.indicator.task.title}"
                                             if row.indicator.task else "工作目标")),
         Column("计量单位", 10, lambda row: row.indicator.unit_of_measure, align="center"),
-        Column("比较", 6, lambda row: row.indicator.get_comparator_display(), align="center"),
+        Column("比较", 6, lambda row: _comparator(row.indicator), align="center"),
         *(column for year in plan.years for column in _year_columns(year)),
     )
 
