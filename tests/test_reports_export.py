@@ -82,7 +82,7 @@ def test_only_the_requester_sees_the_export(client, request, plan, office, perso
     client.logout()
     job = ExportJob.objects.get()
     url = reverse(name, args=[job.pk])
-    user = {None: None, "office": office}.get(persona) or request.getfixturevalue(persona)
+    user = None if persona is None else office if persona == "office" else request.getfixturevalue(persona)
     response = signed_in(client, user).get(url)
     if persona is None:
         assert_login_redirect(response, url)
