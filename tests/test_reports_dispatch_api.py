@@ -24,6 +24,12 @@ LIST = "/api/v1/dispatch-reports/"
 READERS = {"office", "inspector", "leader"}
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Built workbooks are written under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def month(office, inspector, lead_user, supporting_user):
     return october(office, inspector, lead_user, supporting_user)

@@ -38,6 +38,12 @@ from xixian_portal.celery import app as celery_app
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Built workbooks are written under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def month(office, inspector, lead_user, supporting_user):
     return october(office, inspector, lead_user, supporting_user)

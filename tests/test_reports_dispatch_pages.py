@@ -35,6 +35,12 @@ SEES_ALL = {"office": 200, "inspector": 200, "leader": 200, "lead_user": 403, "s
 OFFICE_ONLY = {"office": 302, "inspector": 403, "leader": 403, "lead_user": 403, "supporting_user": 403, "outsider": 403}
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Built workbooks are written under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def month(office, inspector, lead_user, supporting_user):
     return october(office, inspector, lead_user, supporting_user)

@@ -94,9 +94,10 @@ def dispatch_report_request(*, kind: str, year: int, number: int, user: User | N
     return report, queued
 
 
-def dispatch_report_build(*, report_id: int) -> DispatchReport | None:
+def dispatch_report_build(*, report_id: int, notify_office: bool = True) -> DispatchReport | None:
     """Build the report if this call can claim it; None when another build holds it or there
-    is nothing to build (already built, or not asked for)."""
+    is nothing to build (already built, or not asked for). The office hears of the result in its
+    inbox (``notify_office=False``: the demo's seed, which builds dozens at once)."""
     token = uuid.uuid4()
     now = timezone.now()
     claimable = Q(status=Status.PENDING) | Q(status=Status.BUILDING, heartbeat_at__lt=_stale_before())
@@ -113,13 +114,14 @@ def dispatch_report_build(*, report_id: int) -> DispatchReport | None:
         progress(92, "正在生成 Excel 文件")
         data = report_xlsx(content)
     except ReportScopeError as exc:
-        _fail(report, token, str(exc))
+        _fail(report, token, str(exc), notify_office=notify_office)
         return None
     except Exception:
         # Marked failed for the page and the office, and raised for the worker's log.
-        _fail(report, token, "生成时出现内部错误，已保留上一次生成的报告；请稍后重新生成，或联系系统管理员。")
+        _fail(report, token, "生成时出现内部错误，已保留上一次生成的报告；请稍后重新生成，或联系系统管理员。",
+              notify_office=notify_office)
         raise
-    return _finish(report_id, token, content=content, data=data)
+    return _finish(report_id, token, content=content, data=data, notify_office=notify_office)
 
 
 def _progress_writer(report_id: int, token: uuid.UUID):
@@ -132,7 +134,8 @@ def _progress_writer(report_id: int, token: uuid.UUID):
 
 
 @transaction.atomic
-def _finish(report_id: int, token: uuid.UUID, *, content: dict, data: bytes) -> DispatchReport | None:
+def _finish(report_id: int, token: uuid.UUID, *, content: dict, data: bytes,
+            notify_office: bool = True) -> DispatchReport | None:
     """Swap in the new content and file at once, if the claim still holds."""
     report = DispatchReport.objects.select_for_update().get(pk=report_id)
     if report.token != token or report.status != Status.BUILDING:
@@ -148,17 +151,19 @@ def _finish(report_id: int, token: uuid.UUID, *, content: dict, data: bytes) -> 
     if previous and previous != report.file.name:
         storage = report.file.storage
         transaction.on_commit(lambda: storage.delete(previous))
+    if not notify_office:
+        return report
     notify(recipients=office_users(), title=f"{report.title}已生成",
            body=f"第 {report.generation} 次生成，统计截至{content['period']['end']}。",
            url=reverse("dispatch-report-detail", args=[report.pk]), key=f"dispatch-report:{report.pk}:{report.generation}")
     return report
 
 
-def _fail(report: DispatchReport, token: uuid.UUID, message: str) -> None:
+def _fail(report: DispatchReport, token: uuid.UUID, message: str, *, notify_office: bool = True) -> None:
     failed = DispatchReport.objects.filter(pk=report.pk, token=token, status=Status.BUILDING).update(
         status=Status.FAILED, error=message, token=None, stage="生成失败", heartbeat_at=timezone.now(),
     )
-    if failed:
+    if failed and notify_office:
         notify(recipients=office_users(), title=f"{report.title}生成失败", body=message,
                url=reverse("dispatch-report-detail", args=[report.pk]), key=f"dispatch-report-failed:{token}")
 
