@@ -7,12 +7,63 @@ Personas and the seed plan's task 1.1 「加快项目建设前期手续办理」
 - outsider: 新区考核办, whose only task is 保障5 — 1.1 is outside its scope.
 """
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from tasks.choices import Role
 from tasks.models import ActionPlan, Task
 from tasks.services import seed_plan_load
 from tests.factories import UserFactory
+
+REDIS_DATABASES = 16  # Redis's default `databases`
+
+
+def xdist_redis_url(url: str, worker: str) -> str:
+    """The Redis URL of pytest-xdist worker ``gwN``: database N above the one in ``url``."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    if database >= REDIS_DATABASES:
+        raise pytest.UsageError(
+            f"xdist worker {worker} needs Redis database {database} above REDIS_URL={url}; "
+            f"Redis has {REDIS_DATABASES}: start REDIS_URL lower or run fewer workers (-n)."
+        )
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _own_redis_database_per_xdist_worker() -> None:
+    """Under pytest-xdist every worker process is a session of its own, on a test database of
+    its own (pytest-django names it test_<name>_gw0, _gw1 …). Redis is split the same way, one
+    database per worker, for the broker, the cache and the Celery workers the tests start (they
+    read settings.REDIS_URL): on one shared database the real-worker tests of two sessions would
+    purge, take and count each other's messages, ask each other's workers what they run, and a
+    cache.clear() would flush the other's queue. Kombu prefixes broadcast channels (ping,
+    inspect) with the database number, so those stay apart too.
+
+    Settings are loaded before this conftest is imported (pytest-django), hence an override
+    here rather than in the environment; the environment is set as well for child processes.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not settings.REDIS_URL:
+        return
+    url = xdist_redis_url(settings.REDIS_URL, worker)
+    caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    # Never left: for the whole of this worker's session. Fires setting_changed, which
+    # rebuilds Django's cache handler on the new database.
+    override_settings(REDIS_URL=url, CELERY_BROKER_URL=url, CACHES=caches).enable()
+    os.environ["REDIS_URL"] = url
+
+    from xixian_portal.celery import app
+
+    # A pool opened on the old URL would keep publishing there.
+    assert app._pool is None, "the Celery app connected before the conftest split Redis per worker"
+    app.conf.broker_url = url
+
+
+_own_redis_database_per_xdist_worker()
 
 
 def load_seed_plan() -> ActionPlan:
@@ -78,11 +129,10 @@ def persona(request):
 
 def pytest_sessionfinish(session, exitstatus):
     """In CI (NO_SKIPS=1) a skipped test fails the run: nothing required may skip silently."""
-    import os
-
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("NO_SKIPS") == "1" and skipped:
+        reporter.ensure_newline()
         reporter.write_line(f"NO_SKIPS=1: {len(skipped)} test(s) skipped — failing the run.", red=True)
         session.exitstatus = 1
 

@@ -24,7 +24,8 @@ def require(condition: bool, reason: str) -> None:
 
 @contextmanager
 def celery_worker():
-    """A real worker process on the test database and the configured broker."""
+    """A real worker process on the test database and the configured broker: under pytest-xdist
+    the worker session's own test database (test_<name>_gw0 …) and Redis database."""
     require(connection.vendor == "postgresql", "the worker test needs DATABASE_URL on PostgreSQL")
     require(bool(settings.REDIS_URL), "the worker test needs REDIS_URL")
     db = connection.settings_dict
@@ -41,6 +42,9 @@ def celery_worker():
     try:
         from xixian_portal.celery import app
 
+        # The worker consumes settings.REDIS_URL; under pytest-xdist that is this session's own
+        # Redis database (tests/conftest.py), and the jobs must be published there too.
+        assert app.conf.broker_url == settings.REDIS_URL, (app.conf.broker_url, settings.REDIS_URL)
         app.control.purge()
         deadline = time.monotonic() + 60
         while not app.control.ping(timeout=1):
