@@ -11,6 +11,7 @@ Without Chromium the test skips, unless REQUIRE_BROWSER=1 (CI), where it fails i
 
 import threading
 import time
+from io import BytesIO
 
 import pytest
 from django.db import connection, transaction
@@ -120,7 +121,8 @@ def test_office_rebuilds_the_report_watches_its_progress_and_downloads_it(browse
         page.get_by_role("link", name="下载 .xlsx").click()
     download = download_info.value
     assert download.suggested_filename == "2025年10月月调度报告.xlsx"
-    book = load_workbook(download.path())
+    with open(download.path(), "rb") as stream:  # saved without an extension
+        book = load_workbook(BytesIO(stream.read()))
     assert book.sheetnames[:3] == ["总体情况", "各任务组进展", "各单位报送情况"]
     assert book["各单位报送情况"]["A1"].value == "2025年10月月调度报告——各单位报送情况"
     context.close()
