@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -45,6 +46,8 @@ class ScaleRun:
     # Other work on the machine slows every figure of a scale alike; shown so that a reader
     # can tell a busy run from a slow portal.
     load_average: float | None = None
+    # The task ledger's figures (reports.bench.ledger.LedgerFigures), when measured.
+    ledger: Any = None
 
     def median_ms(self, key: str) -> float | None:
         timing = self.results[key].timing if key in self.results else None

@@ -16,14 +16,25 @@ TASK_API = "task_api"
 TASK_API_FLOOR = "task_api_floor"
 REVIEW_QUEUE = "review_queue"
 REPORTING_INBOX = "reporting_inbox"
+# Dashboards (看板), by key → URL name; measured like the pages, as the office opens them.
+DASHBOARDS = {
+    "dashboard_overview": "dashboard-overview", "dashboard_groups": "dashboard-groups",
+    "dashboard_units": "dashboard-units", "dashboard_indicators": "dashboard-indicators",
+    "dashboard_risks": "dashboard-risks",
+}
 LABELS = {
     PLAN_BROWSER: "方案浏览页", TASK_API: "任务 API 列表", TASK_API_FLOOR: "下限 values()+JSON",
     REVIEW_QUEUE: "审核队列", REPORTING_INBOX: "填报任务页",
+    "dashboard_overview": "看板 总览", "dashboard_groups": "看板 任务组", "dashboard_units": "看板 单位",
+    "dashboard_indicators": "看板 指标", "dashboard_risks": "看板 风险",
 }
 
 MAX_QUERIES = 10
 SCALE_RATIO_GOAL = 1.5
 FLOOR_RATIO_GOAL = 3.5
+LEDGER_BARE_GOAL = 1.25  # the task ledger's time ÷ a bare openpyxl write-only workbook of the same cells
+LEDGER_MEMORY_GOAL_MIB = 32.0
+LEDGER_MEMORY_GROWTH_GOAL = 1.2  # peak memory at a scale ÷ at the previous one, when rows grow 10×
 PASS, FAIL = "✓", "✗"
 
 
@@ -100,14 +111,54 @@ def table_rows(runs: list[ScaleRun]) -> list[Row]:
     ratios = floor_ratios(runs)
     rows.append(Row("任务 API ÷ 下限", [_fmt(r, 2) for r in ratios], f"每个规模 ≤{FLOOR_RATIO_GOAL}",
                     _verdict(all(r is not None and r <= FLOOR_RATIO_GOAL for r in ratios))))
-    for key in (REVIEW_QUEUE, REPORTING_INBOX):
+    # Dashboards appear once measured (or tried: an unavailable one is a ✗ with its reason).
+    dashboards = [key for key in DASHBOARDS if any(key in run.results for run in runs)]
+    for key in (REVIEW_QUEUE, REPORTING_INBOX, *dashboards):
         rows += _endpoint_rows(runs, key)
-    return rows
+    return rows + ledger_rows(runs)
+
+
+def _ledger(run: ScaleRun):
+    return run.ledger if run.ledger is not None and not run.ledger.error else None
+
+
+def ledger_bare_ratios(runs: list[ScaleRun]) -> list[float | None]:
+    return [_ratio(lg.ledger_ms, lg.bare_ms) if (lg := _ledger(run)) else None for run in runs]
+
+
+def ledger_memory_growth(runs: list[ScaleRun]) -> list[float | None]:
+    """Peak memory at each scale ÷ at the previous scale (— at the first)."""
+    peaks = [lg.peak_mib if (lg := _ledger(run)) else None for run in runs]
+    return [None, *(_ratio(b, a) for a, b in zip(peaks, peaks[1:], strict=False))]
+
+
+def ledger_rows(runs: list[ScaleRun]) -> list[Row]:
+    """The task ledger: rows, its time against the bare workbook's, its peak memory."""
+    if not any(run.ledger is not None for run in runs):
+        return []
+    figures = [_ledger(run) for run in runs]
+    ratios = ledger_bare_ratios(runs)
+    peaks = [f.peak_mib if f else None for f in figures]
+    growth = ledger_memory_growth(runs)
+    largest = ratios[-1]
+    return [
+        Row("任务台账 行数", [_fmt(f.rows) if f else "—" for f in figures]),
+        Row("任务台账 导出 中位数 ms", [_fmt(f.ledger_ms) if f else "—" for f in figures]),
+        Row("裸 openpyxl 只写 中位数 ms", [_fmt(f.bare_ms) if f else "—" for f in figures]),
+        Row("任务台账 ÷ 裸 openpyxl", [_fmt(r, 2) for r in ratios], f"{runs[-1].scale}× ≤{LEDGER_BARE_GOAL}",
+            _verdict(largest is not None and largest <= LEDGER_BARE_GOAL)),
+        Row("任务台账 峰值内存 MiB", [_fmt(p, 2) for p in peaks], f"每个规模 <{LEDGER_MEMORY_GOAL_MIB:g}",
+            _verdict(all(p is not None and p < LEDGER_MEMORY_GOAL_MIB for p in peaks))),
+        Row("任务台账 内存 ÷ 上一规模", [_fmt(g, 2) for g in growth], f"行数×10 时 ≤{LEDGER_MEMORY_GROWTH_GOAL}",
+            _verdict(len(growth) > 1 and all(g is not None and g <= LEDGER_MEMORY_GROWTH_GOAL for g in growth[1:]))),
+    ]
 
 
 def errors(runs: list[ScaleRun]) -> list[str]:
-    return [f"{run.scale}× {LABELS[key]}：{m.error}"
-            for run in runs for key, m in run.results.items() if m.error]
+    endpoints = [f"{run.scale}× {LABELS[key]}：{m.error}"
+                 for run in runs for key, m in run.results.items() if m.error]
+    ledgers = [f"{run.scale}× 任务台账：{run.ledger.error}" for run in runs if run.ledger is not None and run.ledger.error]
+    return endpoints + ledgers
 
 
 def sql_shape(sql: str) -> str:
@@ -180,13 +231,22 @@ def render_json(meta: dict, runs: list[ScaleRun], rows: list[Row]) -> str:
 
     data = {
         "meta": meta,
-        "goals": {"max_queries": MAX_QUERIES, "scale_ratio": SCALE_RATIO_GOAL, "floor_ratio": FLOOR_RATIO_GOAL},
+        "goals": {"max_queries": MAX_QUERIES, "scale_ratio": SCALE_RATIO_GOAL, "floor_ratio": FLOOR_RATIO_GOAL,
+                  "ledger_bare": LEDGER_BARE_GOAL, "ledger_memory_mib": LEDGER_MEMORY_GOAL_MIB,
+                  "ledger_memory_growth": LEDGER_MEMORY_GROWTH_GOAL},
         "scales": [{"scale": run.scale, "counts": run.counts, "growth_seconds": run.growth_seconds,
                     "load_average": run.load_average, "results": {k: measured(m) for k, m in run.results.items()}} for run in runs],
         "ratios": {"plan_browser_scale": scale_ratios(runs, PLAN_BROWSER),
                    "task_api_scale": scale_ratios(runs, TASK_API), "task_api_floor": floor_ratios(runs),
                    "review_queue_scale": scale_ratios(runs, REVIEW_QUEUE),
-                   "reporting_inbox_scale": scale_ratios(runs, REPORTING_INBOX)},
+                   "reporting_inbox_scale": scale_ratios(runs, REPORTING_INBOX),
+                   **{f"{key}_scale": scale_ratios(runs, key) for key in DASHBOARDS},
+                   "ledger_bare": ledger_bare_ratios(runs), "ledger_memory_growth": ledger_memory_growth(runs)},
+        "ledger": [None if run.ledger is None else {
+            "rows": run.ledger.rows, "ledger_ms": run.ledger.ledger_ms, "bare_ms": run.ledger.bare_ms,
+            "ledger_samples_ms": [x * 1000 for x in run.ledger.ledger_seconds],
+            "bare_samples_ms": [x * 1000 for x in run.ledger.bare_seconds],
+            "peak_mib": run.ledger.peak_mib, "error": run.ledger.error or None} for run in runs],
         "query_growth": query_growth(runs),
         "table": [{"label": r.label, "values": r.values, "goal": r.goal, "verdict": r.verdict} for r in rows],
     }
