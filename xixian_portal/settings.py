@@ -315,6 +315,9 @@ HOME_PANELS = ["supervision.selectors.home_panel"]
 # progress for this many minutes is taken for dead, and may be claimed again.
 DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE = env_int("DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE", 1)
 DISPATCH_REPORT_STALE_MINUTES = env_int("DISPATCH_REPORT_STALE_MINUTES", 15)
+# Called with ``report=`` inside the transaction of every change to a progress report: the
+# dashboards' month summary is refreshed there (reports/services/standings.py).
+PROGRESS_REPORT_OBSERVERS = ["reports.services.standings.standings_refresh_report"]
 
 # Excel round-trip (Excel 批量填报): the largest template a unit may upload, the most rows read
 # from it, the most bytes its zip may unpack to (a zip bomb is refused before it is opened),
