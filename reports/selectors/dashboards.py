@@ -1,0 +1,531 @@
+"""The dashboards' figures (看板), as the plan stood at the end of a month or as of now.
+
+Every dashboard reads one month of the summary (``reports.models.Standing``, kept equal to the
+history by ``reports.services.standings``) plus, for findings and escalations, their own history
+at the same moment — a fixed handful of queries however many plans, months and reports there
+are. Office, inspectors and leaders see the whole plan; a unit's staff see their own unit's rows
+(its card among the units, its tasks, its findings).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from reports.models import IndicatorStanding, Standing
+from reports.services.standings import plan_months, standings_month_ensure
+from reports.standings import Attainment, month_end
+from supervision.choices import FindingStatus, Level
+from supervision.models import Escalation, Finding
+from tasks.choices import FilingStatus, GroupKind, Light
+from tasks.models import ActionPlan, Indicator, PlanTarget, Task, User, WorkingDayOverride
+from tasks.workdays import working_days_between
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+LIGHTS = (Light.RED, Light.YELLOW, Light.GREEN)
+GROUP_KIND_ORDER = {kind: i for i, kind in enumerate(GroupKind.values)}
+
+
+class DashboardError(ValueError):
+    """A dashboard request that cannot be answered; the message is for the user."""
+
+
+# --- the month shown ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The moment a dashboard shows: the end of a past month, or now for the current month."""
+
+    plan: ActionPlan
+    year: int
+    month: int
+    at: datetime.datetime
+    is_final: bool
+    choices: list[tuple[str, str]]
+
+    @property
+    def value(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        if self.is_final:
+            return f"{self.year}年{self.month}月末"
+        return f"截至 {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
+
+def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.datetime | None = None) -> AsOf:
+    """Parse ``?month=YYYY-MM`` (default: the current month) and make sure that month's summary
+    exists. One query when it does."""
+    months = plan_months(plan=plan, now=now)
+    if not months:
+        raise DashboardError(f"{plan.title}自 {plan.start_year} 年起执行，尚无看板数据。")
+    wanted = months[-1]
+    if month:
+        found = MONTH_RE.match(month.strip())
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            raise DashboardError("月份格式应为“年-月”，例如 2022-06。")
+        wanted = (int(found.group(1)), int(found.group(2)))
+        if wanted not in months:
+            raise DashboardError(f"{wanted[0]}年{wanted[1]}月不在可查看的范围内（{_month_label(months[0])}—{_month_label(months[-1])}）。")
+    standing_month = standings_month_ensure(plan=plan, year=wanted[0], month=wanted[1], now=now)
+    choices = [(f"{y:04d}-{m:02d}", _month_label((y, m)) + ("（当前）" if (y, m) == months[-1] else ""))
+               for y, m in reversed(months)]
+    return AsOf(plan=plan, year=wanted[0], month=wanted[1], at=standing_month.as_of,
+                is_final=standing_month.is_final, choices=choices)
+
+
+def _month_label(year_month: tuple[int, int]) -> str:
+    return f"{year_month[0]}年{year_month[1]}月"
+
+
+def _scoped(queryset: QuerySet, user: User, field_name: str = "unit_id") -> QuerySet:
+    """A unit's staff see their own unit's rows (its offices included)."""
+    if user.sees_everything:
+        return queryset
+    return queryset.filter(**{f"{field_name}__in": user.scope_units()})
+
+
+def _standings(*, user: User, as_of: AsOf) -> list[Standing]:
+    rows = Standing.objects.filter(plan=as_of.plan, year=as_of.year, month=as_of.month)
+    return list(_scoped(rows, user).select_related("task__group", "unit", "last_period").order_by(
+        "task__sort_order", "task_id", "unit_id",
+    ))
+
+
+# --- tasks: light, status and progress of each task -----------------------------------------------
+
+
+class TaskStatus:
+    """审核状态 of a task in the month: the least advanced of its lead units' last due reports."""
+
+    NOT_DUE = "not_due"
+    MISSING = "missing"
+    RETURNED = "returned"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    LABELS = {NOT_DUE: "尚无到期填报", MISSING: "未报送", RETURNED: "已退回", SUBMITTED: "待审核", APPROVED: "已通过"}
+    ORDER = [MISSING, RETURNED, SUBMITTED, APPROVED, NOT_DUE]
+
+    @classmethod
+    def of(cls, standing: Standing) -> str:
+        if standing.last_period_id is None:
+            return cls.NOT_DUE
+        return {
+            FilingStatus.SUBMITTED: cls.SUBMITTED, FilingStatus.APPROVED: cls.APPROVED,
+            FilingStatus.RETURNED: cls.RETURNED,
+        }.get(standing.last_status, cls.MISSING)
+
+
+@dataclass
+class UnitOnTask:
+    unit_id: int
+    name: str
+    light: str
+    reason: str
+    progress: int | None
+    status: str
+    days_overdue: int
+
+
+@dataclass
+class TaskRow:
+    task_id: int
+    code: str
+    title: str
+    group_id: int
+    light: str
+    reason: str
+    progress: float
+    expected: int
+    status: str
+    units: list[UnitOnTask] = field(default_factory=list)
+
+    @property
+    def light_label(self) -> str:
+        return Light(self.light).label
+
+    @property
+    def status_label(self) -> str:
+        return TaskStatus.LABELS[self.status]
+
+    @property
+    def url(self) -> str:
+        return reverse("task-detail", args=[self.task_id])
+
+
+def _task_rows(standings: list[Standing]) -> list[TaskRow]:
+    by_task: dict[int, list[Standing]] = defaultdict(list)
+    for row in standings:
+        by_task[row.task_id].append(row)
+    tasks = []
+    for rows in by_task.values():
+        worst = max(rows, key=lambda r: Light(r.light).rank)
+        task = rows[0].task
+        tasks.append(TaskRow(
+            task_id=task.pk, code=task.code, title=task.title, group_id=task.group_id,
+            light=worst.light, reason=worst.light_reason,
+            progress=_mean([r.progress or 0 for r in rows]), expected=rows[0].expected,
+            status=min((TaskStatus.of(r) for r in rows), key=TaskStatus.ORDER.index),
+            units=[UnitOnTask(r.unit_id, r.unit.short_name or r.unit.name, r.light, r.light_reason, r.progress,
+                              TaskStatus.of(r), r.days_overdue) for r in rows],
+        ))
+    return tasks
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 1) if values else 0.0
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """A share in percent, one decimal; None when nothing was due."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+# --- 1. plan overview ------------------------------------------------------------------------------
+
+
+@dataclass
+class Slice:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class MonthPoint:
+    value: str  # 「2022-06」
+    label: str
+    progress: float
+    expected: int
+
+
+@dataclass
+class Overview:
+    as_of: AsOf
+    tasks: int
+    progress: float  # average completion over every lead unit on every task, percent
+    expected: int  # 序时进度 at the moment shown
+    lights: list[Slice]
+    statuses: list[Slice]
+    reports_due: int
+    reports_on_time: int
+    reports_late: int
+    reports_missing: int
+    on_time_rate: float | None
+    returns: int
+    series: list[MonthPoint]
+
+
+def dashboard_overview(*, user: User, plan: ActionPlan, as_of: AsOf) -> Overview:
+    """Tasks by light and by status, completion against 序时进度 over the months, on-time rate.
+    Two queries: the month's rows and the monthly averages."""
+    standings = _standings(user=user, as_of=as_of)
+    tasks = _task_rows(standings)
+    lights = Counter(t.light for t in tasks)
+    statuses = Counter(t.status for t in tasks)
+    due = sum(r.reports_due for r in standings)
+    on_time = sum(r.reports_on_time for r in standings)
+    return Overview(
+        as_of=as_of, tasks=len(tasks), progress=_mean([r.progress or 0 for r in standings]),
+        expected=standings[0].expected if standings else 0,
+        lights=[Slice(light.value, light.label, lights[light.value]) for light in LIGHTS],
+        statuses=[Slice(key, TaskStatus.LABELS[key], statuses[key]) for key in TaskStatus.ORDER],
+        reports_due=due, reports_on_time=on_time, reports_late=sum(r.reports_late for r in standings),
+        reports_missing=sum(r.reports_missing for r in standings), on_time_rate=_rate(on_time, due),
+        returns=sum(r.returns for r in standings), series=_series(user=user, as_of=as_of),
+    )
+
+
+def _series(*, user: User, as_of: AsOf) -> list[MonthPoint]:
+    """Average completion and 序时进度 at the end of each month up to the one shown."""
+    rows = _scoped(Standing.objects.filter(
+        Q(year__lt=as_of.year) | Q(year=as_of.year, month__lte=as_of.month), plan=as_of.plan,
+    ), user).values("year", "month").annotate(
+        progress=Avg(Coalesce("progress", 0)), expected=Max("expected"),
+    ).order_by("year", "month")
+    return [
+        MonthPoint(f"{r['year']:04d}-{r['month']:02d}", _month_label((r["year"], r["month"])),
+                   round(float(r["progress"]), 1), r["expected"])
+        for r in rows
+    ]
+
+
+# --- 2. task groups --------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupRow:
+    group_id: int
+    label: str
+    tasks: int
+    progress: float
+    red: int
+    yellow: int
+    green: int
+
+    @property
+    def url(self) -> str:
+        return reverse("dashboard-group", args=[self.group_id])
+
+
+def dashboard_groups(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[GroupRow]:
+    """Each group's progress and lights (one query)."""
+    standings = _standings(user=user, as_of=as_of)
+    groups = {r.task.group_id: r.task.group for r in standings}
+    by_group: dict[int, list[TaskRow]] = defaultdict(list)
+    for task in _task_rows(standings):
+        by_group[task.group_id].append(task)
+    ordered = sorted(groups.values(), key=lambda g: (GROUP_KIND_ORDER.get(g.kind, 9), g.number))
+    rows = []
+    for group in ordered:
+        tasks = by_group[group.pk]
+        lights = Counter(t.light for t in tasks)
+        rows.append(GroupRow(group.pk, f"{group.numeral}{group.title}", len(tasks), _mean([t.progress for t in tasks]),
+                             lights[Light.RED], lights[Light.YELLOW], lights[Light.GREEN]))
+    return rows
+
+
+def dashboard_group_tasks(*, user: User, plan: ActionPlan, as_of: AsOf, group_id: int) -> list[TaskRow]:
+    """The tasks of one group with their lights, reasons and each lead unit (one query)."""
+    return [t for t in _task_rows(_standings(user=user, as_of=as_of)) if t.group_id == group_id]
+
+
+# --- 3. units --------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitRow:
+    unit_id: int
+    name: str
+    tasks: int
+    reports_due: int
+    reports_on_time: int
+    reports_late: int
+    reports_missing: int
+    on_time_rate: float | None
+    returns: int
+    red: int
+    findings_open: int
+    findings_overdue: int
+    escalations: dict[str, int]
+    rank: int = 0
+
+    @property
+    def escalations_total(self) -> int:
+        return sum(self.escalations.values())
+
+    @property
+    def url(self) -> str:
+        return reverse("unit-detail", args=[self.unit_id])
+
+
+def dashboard_units(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[UnitRow]:
+    """Lead units ranked by on-time rate, then fewest missing and returned reports: the basis of
+    通报 and 考核. Five queries: the month's rows, findings at that moment, the calendar entries
+    for counting their days, the escalations up to then."""
+    standings = _standings(user=user, as_of=as_of)
+    findings = _findings_at(user=user, plan=plan, at=as_of.at)
+    escalations = _escalations_at(user=user, plan=plan, at=as_of.at)
+    by_unit: dict[int, list[Standing]] = defaultdict(list)
+    for row in standings:
+        by_unit[row.unit_id].append(row)
+    rows = []
+    for unit_id, mine in by_unit.items():
+        due, on_time = sum(r.reports_due for r in mine), sum(r.reports_on_time for r in mine)
+        owed = [f for f in findings if f.unit_id == unit_id]
+        rows.append(UnitRow(
+            unit_id=unit_id, name=mine[0].unit.name, tasks=len({r.task_id for r in mine}), reports_due=due,
+            reports_on_time=on_time, reports_late=sum(r.reports_late for r in mine),
+            reports_missing=sum(r.reports_missing for r in mine), on_time_rate=_rate(on_time, due),
+            returns=sum(r.returns for r in mine), red=sum(r.light == Light.RED for r in mine),
+            findings_open=len(owed), findings_overdue=sum(f.days_overdue > 0 for f in owed),
+            escalations={level.value: escalations[(unit_id, level.value)] for level in Level},
+        ))
+    rows.sort(key=lambda r: (-(r.on_time_rate if r.on_time_rate is not None else 101), r.reports_missing,
+                             r.returns, r.findings_overdue, r.name))
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return rows
+
+
+@dataclass
+class FindingAt:
+    """A finding as its history row stood at a moment, with its light then."""
+
+    finding_id: int
+    number: str
+    description: str
+    unit_id: int
+    unit_name: str
+    due_date: datetime.date
+    status: str
+    days_overdue: int  # working days past the deadline (0 when not overdue)
+    days_left: int  # working days to the deadline (negative when overdue)
+
+    @property
+    def light(self) -> str:
+        if self.days_overdue > 0:
+            return Light.RED
+        return Light.YELLOW if self.days_left <= settings.LADDER_REMINDER_WORKING_DAYS else Light.GREEN
+
+
+def _findings_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> list[FindingAt]:
+    """Findings the units still owed a rectification for at ``at`` (open or rectifying then), on the
+    plan's tasks or on none; two queries (the history rows, the calendar entries)."""
+    history = Finding.history.model
+    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=at).order_by("-history_date", "-history_id")
+    rows = _scoped(history.objects.filter(
+        Q(task_id__in=Task.objects.filter(plan=plan).values("pk")) | Q(task_id__isnull=True),
+        history_date__lte=at, history_id=Subquery(latest.values("history_id")[:1]),
+        status__in=FindingStatus.pending_unit(),
+    ).exclude(history_type="-"), user).values_list(
+        "id", "number", "description", "unit_id", "unit__name", "due_date", "status",
+    ).order_by("due_date", "id")
+    rows = list(rows)
+    if not rows:
+        return []
+    day = timezone.localdate(at)
+    start, end = min(min(r[5] for r in rows), day), max(max(r[5] for r in rows), day)
+    overrides = dict(WorkingDayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_working"))
+    counted: dict[datetime.date, int] = {}
+    found = []
+    for pk, number, description, unit_id, unit_name, due_date, status in rows:
+        if due_date not in counted:
+            counted[due_date] = working_days_between(day, due_date, overrides=overrides)
+        left = counted[due_date]
+        found.append(FindingAt(pk, number, description, unit_id, unit_name, due_date, status,
+                               days_overdue=max(0, -left) if due_date < day else 0, days_left=left))
+    return found
+
+
+def _escalations_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> Counter:
+    """(unit, level) → steps of the escalation ladder recorded from the plan's start up to ``at``."""
+    start = month_end(plan.start_year - 1, 12)
+    rows = _scoped(Escalation.objects.filter(created_at__range=(start, at)), user).values_list(
+        "unit_id", "level",
+    ).annotate(n=Count("id")).order_by()
+    return Counter({(unit_id, level): n for unit_id, level, n in rows})
+
+
+# --- 4. indicators ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorView:
+    indicator_id: int
+    name: str
+    task_code: str
+    year: int | None
+    target: str
+    unit_of_measure: str
+    target_value: Decimal
+    target_max: Decimal | None
+    actual: Decimal | None
+    actual_label: str  # the period the actual was reported for
+    attainment: str
+    trend: list[tuple[str, float]]  # (「2022-06」, actual at that month's end)
+
+    @property
+    def attainment_label(self) -> str:
+        return Attainment.LABELS[self.attainment]
+
+    @property
+    def attainment_badge(self) -> str:
+        return Attainment.BADGES[self.attainment]
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}年" if self.year else "方案期内"
+
+
+@dataclass
+class IndicatorBoard:
+    targets: list[PlanTarget]
+    indicators: list[IndicatorView]
+    attainment: list[Slice]
+
+
+def dashboard_indicators(*, user: User, plan: ActionPlan, as_of: AsOf) -> IndicatorBoard:
+    """The plan's yearly targets first, then each indicator's target against its latest actual,
+    with attainment and a monthly trend. Four queries: targets, indicators, the month's actuals,
+    the trend."""
+    targets = list(PlanTarget.objects.filter(plan=plan).order_by("year"))
+    indicators = list(Indicator.objects.visible_to(user).filter(plan=plan).select_related("task"))
+    indicators.sort(key=lambda i: (i.task_id is not None, i.sort_order, i.pk))  # plan-level ones first
+    month = {
+        s.indicator_id: s for s in IndicatorStanding.objects.filter(
+            plan=plan, year=as_of.year, month=as_of.month,
+        ).select_related("actual_period")
+    }
+    trend: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for indicator_id, year, month_number, actual in IndicatorStanding.objects.filter(
+        Q(year__lt=as_of.year) | Q(year=as_of.year, month__lte=as_of.month), plan=plan, actual__isnull=False,
+    ).values_list("indicator_id", "year", "month", "actual").order_by("year", "month"):
+        trend[indicator_id].append((f"{year:04d}-{month_number:02d}", float(actual)))
+    views = [_indicator_view(i, month.get(i.pk), trend[i.pk]) for i in indicators]
+    counts = Counter(v.attainment for v in views)
+    return IndicatorBoard(targets=targets, indicators=views, attainment=[
+        Slice(key, Attainment.LABELS[key], counts[key])
+        for key in (Attainment.MET, Attainment.AT_RISK, Attainment.MISSED, Attainment.NO_DATA)
+    ])
+
+
+def _indicator_view(indicator: Indicator, standing: IndicatorStanding | None, trend: list) -> IndicatorView:
+    period = standing.actual_period if standing else None
+    return IndicatorView(
+        indicator_id=indicator.pk, name=indicator.name, task_code=indicator.task.code if indicator.task else "",
+        year=indicator.year, target=indicator.target_display, unit_of_measure=indicator.unit_of_measure,
+        target_value=indicator.target_value, target_max=indicator.target_max,
+        actual=standing.actual if standing else None, actual_label=period.label if period else "",
+        attainment=standing.attainment if standing else Attainment.NO_DATA, trend=trend,
+    )
+
+
+# --- 5. risk board ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RiskRow:
+    kind: str  # 「进展填报」 or 「督查问题」
+    light: str
+    title: str
+    unit: str
+    reason: str
+    days_overdue: int
+    url: str
+
+    @property
+    def light_label(self) -> str:
+        return Light(self.light).label
+
+
+def dashboard_risks(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[RiskRow]:
+    """Every red and yellow item at the moment shown — lead units on tasks, and findings — red
+    first, the longest overdue first. Four queries."""
+    rows = [
+        RiskRow("进展填报", r.light, f"{r.task.code} {r.task.title}", r.unit.name, r.light_reason, r.days_overdue,
+                reverse("task-detail", args=[r.task_id]))
+        for r in _standings(user=user, as_of=as_of) if r.light != Light.GREEN
+    ]
+    for finding in _findings_at(user=user, plan=plan, at=as_of.at):
+        if finding.light == Light.GREEN:
+            continue
+        reason = (f"整改逾期 {finding.days_overdue} 个工作日（截止 {finding.due_date:%Y-%m-%d}）" if finding.days_overdue
+                  else f"整改还有 {finding.days_left} 个工作日到期（截止 {finding.due_date:%Y-%m-%d}）")
+        rows.append(RiskRow("督查问题", finding.light, f"{finding.number} {finding.description[:60]}",
+                            finding.unit_name, reason, finding.days_overdue,
+                            reverse("finding-detail", args=[finding.finding_id])))
+    rows.sort(key=lambda r: (-Light(r.light).rank, -r.days_overdue, r.title))
+    return rows
+
