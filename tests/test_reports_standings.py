@@ -1,0 +1,240 @@
+"""The dashboards' month summary: figures checked by hand on a small history, the stored rows
+proved equal to the full computation from history, and past months unchanged by later edits.
+
+The history (seed plan, 审批局 = lead_user's unit, the only lead unit of 1.1 and one of two on 7.2):
+- October 2020 (due Friday 6 November): 1.1 submitted Tuesday 3 November at 30 %, returned on
+  20 November, resubmitted on 23 November at 35 % (still on time: lateness is kept from the first
+  submission); 7.2 submitted on 3 November at 20 % with the indicator 「六个100%」 at 80.
+- November 2020 (due Monday 7 December): 1.1 submitted late on Wednesday 9 December at 50 %.
+- January 2021: the office approves the October report and returns the November one.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from reports.models import IndicatorStanding, Standing, StandingMonth
+from reports.services.standings import (
+    plan_months,
+    standings_month_ensure,
+    standings_month_store,
+    standings_rebuild,
+    standings_refresh,
+)
+from reports.standings import Attainment, month_end, standings_compute
+from tasks.choices import FilingStatus, Light, ReviewAction
+from tasks.lights import expected_progress
+from tasks.models import Indicator, ProgressReport, Task
+from tasks.services.dispatch import (
+    ReportInput,
+    filing_review,
+    filing_submit,
+    period_open,
+    report_save,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FIELDS = [f.name for f in Standing._meta.fields if f.name not in ("id", "plan", "year", "month")]
+
+
+def frozen(*args):
+    return time_machine.travel(dt.datetime(*args, tzinfo=SHANGHAI), tick=False)
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)
+
+
+def stored(plan, year, month) -> dict:
+    rows = Standing.objects.filter(plan=plan, year=year, month=month)
+    return {(r.task_id, r.unit_id): {f: getattr(r, f"{f}_id" if f in ("task", "unit", "last_period") else f)
+                                     for f in FIELDS} for r in rows}
+
+
+def computed(plan, when) -> dict:
+    rows, _ = standings_compute(plan=plan, at=when)
+    return {(r.task_id, r.unit_id): {f: getattr(r, f"{f}_id" if f in ("task", "unit", "last_period") else f)
+                                     for f in FIELDS} for r in rows}
+
+
+def stored_indicators(plan, year, month) -> set:
+    return set(IndicatorStanding.objects.filter(plan=plan, year=year, month=month).values_list(
+        "indicator_id", "actual", "actual_period_id", "attainment"))
+
+
+def computed_indicators(plan, when) -> set:
+    _, rows = standings_compute(plan=plan, at=when)
+    return {(r.indicator_id, r.actual, r.actual_period_id, r.attainment) for r in rows}
+
+
+def one(plan, year, month, task, unit_id) -> Standing:
+    return Standing.objects.get(plan=plan, year=year, month=month, task=task, unit_id=unit_id)
+
+
+@pytest.fixture
+def history(plan, lead_user, office, task_1_1):
+    """Play the history above; after each step the current month's stored rows must equal a
+    fresh computation from history at that moment (the summary never lags behind)."""
+    task_7_2 = Task.objects.get(plan=plan, code="7.2")
+    indicator = Indicator.objects.get(plan=plan, key="six-100-online")
+    steps = []
+
+    def check():
+        now = dt.datetime.now(tz=SHANGHAI)
+        assert stored(plan, now.year, now.month) == computed(plan, now)
+        assert stored_indicators(plan, now.year, now.month) == computed_indicators(plan, now)
+        steps.append(now)
+
+    with frozen(2020, 10, 5, 9):
+        october = period_open(year=2020, month=10)
+    with frozen(2020, 11, 3, 10):
+        november = period_open(year=2020, month=11)
+        report = report_save(user=lead_user, task=task_1_1, period=october,
+                             data=ReportInput(completed="已开通绿色通道。", next_plan="推行容缺受理。", progress=30))
+        filing_submit(user=lead_user, filing=report)
+        check()
+        other = report_save(user=lead_user, task=task_7_2, period=october,
+                            data=ReportInput(completed="八办改革推进。", next_plan="继续推进。", progress=20),
+                            actuals={indicator.pk: Decimal("80")})
+        filing_submit(user=lead_user, filing=other)
+        check()
+    with frozen(2020, 11, 20, 15):
+        filing_review(user=office, filing=report, action=ReviewAction.RETURN, comment="请补充办理时限数据。")
+        check()
+    with frozen(2020, 11, 23, 9):
+        report = report_save(user=lead_user, task=task_1_1, period=october,
+                             data=ReportInput(completed="已开通绿色通道，时限压缩至 40 日。", next_plan="推行容缺受理。",
+                                              progress=35))
+        check()
+        filing_submit(user=lead_user, filing=report)
+        check()
+    with frozen(2020, 12, 9, 11):
+        late = report_save(user=lead_user, task=task_1_1, period=november,
+                           data=ReportInput(completed="容缺受理上线。", next_plan="推进一网通办。", progress=50))
+        filing_submit(user=lead_user, filing=late)
+        check()
+    # The end of October, November and December as they were, summarised in January.
+    with frozen(2021, 1, 4, 8):
+        for month in (10, 11, 12):
+            standings_month_ensure(plan=plan, year=2020, month=month)
+    with frozen(2021, 1, 8, 10):
+        filing_review(user=office, filing=ProgressReport.objects.get(pk=report.pk), action=ReviewAction.APPROVE)
+        filing_review(user=office, filing=ProgressReport.objects.get(pk=late.pk), action=ReviewAction.RETURN,
+                      comment="请补充数据。")
+        check()
+    return {"task_7_2": task_7_2, "indicator": indicator, "october": october, "november": november, "steps": steps}
+
+
+def test_figures_by_hand_at_the_end_of_november(plan, lead_user, task_1_1, history):
+    row = one(plan, 2020, 11, task_1_1, lead_user.unit_id)
+    expected = expected_progress(start_year=2020, end_year=2022, today=dt.date(2020, 11, 30))
+    assert (row.progress, row.expected) == (35, expected)
+    assert row.light == Light.GREEN and row.light_reason == f"按时推进：完成进度 35%，序时进度 {expected}%"
+    assert row.last_period_id == history["october"].pk and row.last_status == FilingStatus.SUBMITTED
+    assert (row.reports_due, row.reports_on_time, row.reports_late, row.reports_missing) == (1, 1, 0, 0)
+    assert (row.returns, row.days_overdue) == (1, 0)
+    assert StandingMonth.objects.get(plan=plan, year=2020, month=11).is_final
+
+
+def test_figures_by_hand_at_the_end_of_december(plan, lead_user, task_1_1, history):
+    row = one(plan, 2020, 12, task_1_1, lead_user.unit_id)
+    assert row.progress == 50 and row.last_period_id == history["november"].pk
+    assert (row.reports_due, row.reports_on_time, row.reports_late, row.reports_missing) == (2, 1, 1, 0)
+    assert row.returns == 1 and row.last_status == FilingStatus.SUBMITTED
+
+
+def test_a_unit_that_never_reported_is_red_with_its_working_days_overdue(plan, history):
+    # 1.3's other lead units never reported: at the end of November the October report (due Friday
+    # 6 November) is 16 working days overdue (the weekdays 9 November … 30 November).
+    task_1_3 = Task.objects.get(plan=plan, code="1.3")
+    rows = Standing.objects.filter(plan=plan, year=2020, month=11, task=task_1_3).exclude(
+        unit__name="新区行政审批与政务服务局")
+    assert rows.count() == 2
+    for row in rows:
+        assert row.light == Light.RED and row.light_reason == "2020年10月进展逾期未报（截止 2020-11-06）"
+        assert (row.days_overdue, row.reports_due, row.reports_missing, row.progress) == (16, 1, 1, None)
+
+
+def test_the_end_of_october_knows_nothing_of_november(plan, lead_user, task_1_1, history):
+    row = one(plan, 2020, 10, task_1_1, lead_user.unit_id)
+    # Nothing had fallen due by 31 October; October's report (due 6 November) was not yet written.
+    assert (row.progress, row.last_period_id, row.reports_due, row.returns) == (None, None, 0, 0)
+
+
+def test_indicator_actual_and_attainment_by_month(plan, history):
+    indicator = history["indicator"]
+    november = IndicatorStanding.objects.get(plan=plan, indicator=indicator, year=2020, month=11)
+    assert (november.actual, november.actual_period_id, november.attainment) == (
+        Decimal("80.00"), history["october"].pk, Attainment.AT_RISK)
+    # In January 2021 the 2020 target can no longer be met.
+    january = IndicatorStanding.objects.get(plan=plan, indicator=indicator, year=2021, month=1)
+    assert january.attainment == Attainment.MISSED
+    october = IndicatorStanding.objects.get(plan=plan, indicator=indicator, year=2020, month=10)
+    assert (october.actual, october.attainment) == (None, Attainment.NO_DATA)
+
+
+def test_later_changes_leave_ended_months_as_they_were(plan, lead_user, task_1_1, history):
+    # January's approval and return changed today's rows, not how November and December ended.
+    assert ProgressReport.objects.get(task=task_1_1, period=history["november"]).status == FilingStatus.RETURNED
+    december = one(plan, 2020, 12, task_1_1, lead_user.unit_id)
+    assert december.last_status == FilingStatus.SUBMITTED and december.returns == 1
+    january = one(plan, 2021, 1, task_1_1, lead_user.unit_id)
+    assert january.last_status == FilingStatus.RETURNED and january.returns == 2
+    # And the stored months equal a fresh computation from history, made now.
+    with frozen(2021, 2, 1, 9):
+        for month in (10, 11, 12):
+            assert stored(plan, 2020, month) == computed(plan, month_end(2020, month))
+            assert stored_indicators(plan, 2020, month) == computed_indicators(plan, month_end(2020, month))
+
+
+def test_summary_equals_full_computation_after_every_step(history):
+    # The fixture checked the current month after each of its seven steps that change reports.
+    assert len(history["steps"]) == 7
+
+
+def test_rebuild_and_hourly_refresh_equal_the_incremental_rows(plan, history):
+    ended = [(2020, 10), (2020, 11), (2020, 12)]
+    with frozen(2021, 1, 20, 9):
+        before = {m: stored(plan, *m) for m in ended}
+        assert standings_refresh() >= 1
+        standings_rebuild(plan=plan)
+        after = {m: stored(plan, *m) for m in ended}
+        months = plan_months(plan=plan)
+        # The current month moves with the clock (序时进度, days overdue): as of now.
+        assert stored(plan, 2021, 1) == computed(plan, at(2021, 1, 20, 9))
+    assert after == before
+    assert months[0] == (2020, 1) and months[-1] == (2021, 1)
+    assert StandingMonth.objects.filter(plan=plan, is_final=True).count() == 12
+    assert not StandingMonth.objects.get(plan=plan, year=2021, month=1).is_final
+
+
+def test_ensure_finalises_a_month_once_it_has_ended(plan, lead_user, task_1_1):
+    with frozen(2020, 10, 12, 9):
+        period_open(year=2020, month=10)
+        live = standings_month_store(plan=plan, year=2020, month=10)
+        assert not live.is_final and live.as_of == at(2020, 10, 12, 9)
+    with frozen(2020, 10, 20, 9):
+        assert standings_month_ensure(plan=plan, year=2020, month=10).as_of == at(2020, 10, 12, 9)
+    with frozen(2020, 11, 2, 9):
+        final = standings_month_ensure(plan=plan, year=2020, month=10)
+    assert final.is_final and final.as_of == month_end(2020, 10)
+
+
+def test_a_plan_not_started_has_no_months(plan):
+    with frozen(2019, 6, 1, 9):
+        assert plan_months(plan=plan) == []
+
+
+def test_after_the_plan_the_current_month_follows_its_last(plan):
+    with frozen(2026, 11, 29, 9):
+        months = plan_months(plan=plan)
+    assert len(months) == 37 and months[-2:] == [(2022, 12), (2026, 11)]
+
+
+def test_compute_reads_a_fixed_number_of_queries(plan, lead_user, task_1_1, django_assert_num_queries, history):
+    # Lead assignments, periods, report history, returns, calendar entries, indicators, actuals.
+    with django_assert_num_queries(7):
+        standings_compute(plan=plan, at=month_end(2020, 12))
