@@ -10,6 +10,7 @@ The history (seed plan, 审批局 = lead_user's unit, the only lead unit of 1.1 
 """
 
 import datetime as dt
+import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -238,3 +239,16 @@ def test_compute_reads_a_fixed_number_of_queries(plan, lead_user, task_1_1, djan
     # Lead assignments, periods, report history, returns, calendar entries, indicators, actuals.
     with django_assert_num_queries(7):
         standings_compute(plan=plan, at=month_end(2020, 12))
+
+
+def test_the_hourly_job_and_the_command_refresh_the_current_month(plan):
+    from django.core.management import call_command
+
+    from reports.jobs.standings import standings_refresh_job
+
+    with frozen(2020, 3, 10, 9):
+        assert standings_refresh_job.delay().get() == 3  # January and February final, March as of now
+        assert StandingMonth.objects.filter(plan=plan, is_final=True).count() == 2
+        call_command("refresh_standings", "--rebuild", stdout=io.StringIO())
+    assert StandingMonth.objects.filter(plan=plan).count() == 3
+    assert Standing.objects.filter(plan=plan, year=2020, month=3).count() == len(computed(plan, at(2020, 3, 10, 9)))

@@ -55,4 +55,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=9),
         "options": BEAT_PUBLISH,
     },
+    # The dashboards' summary as of now, and any month just ended as of its last instant.
+    "standings-refresh": {
+        "task": "reports.standings_refresh",
+        "schedule": crontab(minute=5),
+        "options": BEAT_PUBLISH,
+    },
 }
