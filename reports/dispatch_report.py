@@ -110,9 +110,17 @@ class Basis:
     # (task, unit, period) → the return as submitted (drafts are never read: they are the unit's)
     returns: dict[tuple[int, int, int], dict] = field(default_factory=dict)
 
+    _lights: dict | None = None
+
     def expected(self) -> int:
         plan = self.scope.plan
         return expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=self.scope.end)
+
+    def lights(self) -> dict:
+        """Today's light of each task, read once for the summary and the groups (2–3 queries)."""
+        if self._lights is None:
+            self._lights = task_lights(tasks=self.tasks, today=self.scope.today)
+        return self._lights
 
 
 def report_basis(scope: Scope) -> Basis:
@@ -194,7 +202,7 @@ def section_summary(basis: Basis) -> dict[str, Any]:
     """总体情况: tasks, returns owed and what became of them, average progress against the
     time-elapsed expected progress at the end of the scope, and today's lights (2–3 queries)."""
     tally = _tally(basis, basis.scope.periods)
-    lights = task_lights(tasks=basis.tasks, today=basis.scope.today)
+    lights = basis.lights()
     return {
         "tasks": len(basis.tasks),
         "lead_units": len({lead.unit_id for lead in basis.leads}),
@@ -209,8 +217,8 @@ def section_summary(basis: Basis) -> dict[str, Any]:
 
 def section_groups(basis: Basis) -> list[dict[str, Any]]:
     """各任务组进展: each group's tasks, average progress at the end of the scope and today's
-    lights (2–3 queries, for the lights)."""
-    lights = task_lights(tasks=basis.tasks, today=basis.scope.today)
+    lights (no query: the summary's lights)."""
+    lights = basis.lights()
     groups: dict[int, dict] = {}
     for task in basis.tasks:
         group = groups.setdefault(task.group_id, {"group": task.group, "tasks": [], "leads": []})
