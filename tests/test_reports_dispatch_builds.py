@@ -262,3 +262,21 @@ def test_after_june_and_december_the_packs_are_queued_too(month):
 
 def test_the_schedule_job_takes_the_date(month):
     assert dispatch_report_schedule_job.apply(kwargs={"date": "2025-11-07"}).get() == "2025年10月调度报告将于 2025-11-10 生成"
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_the_command_builds_in_its_own_process_and_runs_the_schedule(month, capsys):
+    from django.core.management import CommandError, call_command
+
+    with frozen(BUILD_DAY):
+        call_command("build_dispatch_report", "monthly", "2025", "10")
+    assert capsys.readouterr().out.startswith("2025年10月月调度报告已生成（第 1 次）：")
+    assert DispatchReport.objects.get().status == Status.READY
+    with pytest.raises(CommandError, match="2025年1月还没有打开过填报期"):
+        call_command("build_dispatch_report", "monthly", "2025", "1")
+    with pytest.raises(CommandError, match="请指定报告类型、年度和期次"):
+        call_command("build_dispatch_report")
+    call_command("build_dispatch_report", "--schedule", "--date", "2025-11-11")
+    assert capsys.readouterr().out == "2025年10月月调度报告：已有（已生成）\n"
