@@ -6,4 +6,5 @@ urlpatterns: list = [
     path("", include("reports.urls_ledgers")),
     path("", include("reports.urls_roundtrip")),
     path("", include("reports.urls_dispatch_reports")),
+    path("", include("reports.urls_dashboards")),
 ]
