@@ -4,4 +4,5 @@ from django.urls import include, path  # noqa: F401 (parts add their routes)
 
 urlpatterns: list = [
     path("", include("reports.api.dispatch_reports")),
+    path("", include("reports.api.dashboards")),
 ]
