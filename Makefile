@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Migrate, import the seed plan, load demo accounts and the demo's history (monthly dispatch,
-# then inspections and the escalation ladder), then serve on 127.0.0.1:$(PORT) with a Celery
+# then inspections and the escalation ladder, the dashboards' month summary and the dispatch
+# reports), then serve on 127.0.0.1:$(PORT) with a Celery
 # worker and beat on the embedded broker (or on REDIS_URL when it is set).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_supervision_demo
+	$(BIN)/python manage.py refresh_standings --rebuild
+	$(BIN)/python manage.py seed_reports_demo
 	@bash -c 'set -m; \
 	  $(BIN)/celery -A xixian_portal worker --loglevel=INFO --concurrency=2 & worker=$$!; \
 	  $(BIN)/celery -A xixian_portal beat --loglevel=INFO --schedule=var/celerybeat-schedule & beat=$$!; \
