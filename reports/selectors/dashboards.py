@@ -525,7 +525,7 @@ def dashboard_risks(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[RiskRo
                   else f"整改还有 {finding.days_left} 个工作日到期（截止 {finding.due_date:%Y-%m-%d}）")
         rows.append(RiskRow("督查问题", finding.light, f"{finding.number} {finding.description[:60]}",
                             finding.unit_name, reason, finding.days_overdue,
-                            reverse("finding-detail", args=[finding.finding_id])))
+                            reverse("supervision:finding-detail", args=[finding.finding_id])))
     rows.sort(key=lambda r: (-Light(r.light).rank, -r.days_overdue, r.title))
     return rows
 
