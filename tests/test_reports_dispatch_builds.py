@@ -280,3 +280,18 @@ def test_the_command_builds_in_its_own_process_and_runs_the_schedule(month, caps
         call_command("build_dispatch_report")
     call_command("build_dispatch_report", "--schedule", "--date", "2025-11-11")
     assert capsys.readouterr().out == "2025年10月月调度报告：已有（已生成）\n"
+
+
+def test_the_demo_seed_builds_each_opened_month_and_the_packs_once(plan, office, capsys):
+    from django.core.management import call_command
+
+    for number in (5, 6):
+        with frozen(d(f"2020-{number:02d}-01"), hour=8):
+            period_open(year=2020, month=number)
+    call_command("seed_reports_demo")
+    assert capsys.readouterr().out == "调度报告：新生成 3 份，已有 0 份。\n"
+    assert sorted(DispatchReport.objects.values_list("kind", "year", "number", "status")) == [
+        ("half_year", 2020, 1, "ready"), ("monthly", 2020, 5, "ready"), ("monthly", 2020, 6, "ready")]
+    assert not Notification.objects.filter(title__contains="调度报告").exists()  # built quietly
+    call_command("seed_reports_demo")
+    assert capsys.readouterr().out == "调度报告：新生成 0 份，已有 3 份。\n"
