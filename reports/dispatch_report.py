@@ -260,6 +260,8 @@ def section_missing(basis: Basis) -> list[dict[str, Any]]:
     calendar = Calendar(min((p.due_date for p in periods), default=basis.scope.today), basis.scope.today)
     rows = []
     for period in periods:
+        # Counted once per month: every return of the month has the same due date.
+        overdue = max(calendar.between(period.due_date, basis.scope.today), 0)
         for lead in sorted(basis.leads, key=lambda item: (item.task.sort_order, item.unit_sort)):
             found = basis.returns.get((lead.task.pk, lead.unit_id, period.pk))
             if found is not None and not found["is_late"]:
@@ -269,7 +271,7 @@ def section_missing(basis: Basis) -> list[dict[str, Any]]:
                 "unit": lead.unit_name, "due_date": _day(period.due_date),
                 "state": "逾期报送" if found else "未报",
                 "submitted_at": _moment(found["submitted_at"]) if found else "",
-                "overdue_days": 0 if found else max(calendar.between(period.due_date, basis.scope.today), 0),
+                "overdue_days": 0 if found else overdue,
             })
     return rows
 
