@@ -56,3 +56,18 @@ def history(plan: ActionPlan, user: User, tasks: list[Task]) -> None:
     for value in MONTHS:
         year, month = map(int, value.split("-"))
         standings_month_store(plan=plan, year=year, month=month)
+
+
+def indicator_reported(plan: ActionPlan, user: User, value: int = 5):
+    """An indicator of one of the unit's tasks gets an actual in its October 2020 report
+    (submitted on 3 November, so it shows from the end of November 2020)."""
+    indicator = plan.indicators.filter(
+        task__assignments__unit__name=LEAD_UNIT, task__assignments__role=AssignmentRole.LEAD, year__in=[2020, None],
+    ).select_related("task").first()
+    with frozen(2020, 11, 3, 10):
+        period = dispatch.period_open(year=2020, month=10)
+        report = dispatch.report_save(user=user, task=indicator.task, period=period, actuals={indicator.pk: value},
+                                      data=dispatch.ReportInput(completed="完成。", problems="无", next_plan="继续。",
+                                                                progress=40))
+        dispatch.filing_submit(user=user, filing=report)
+    return indicator

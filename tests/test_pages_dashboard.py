@@ -21,7 +21,7 @@ from reports.selectors.dashboards import TaskStatus
 from reports.services.standings import standings_month_store
 from tasks.choices import AssignmentRole, GroupKind
 from tasks.models import ActionPlan, Task, TaskAssignment, TaskGroup, Unit
-from tests.dashboard_data import LEAD_UNIT, history, lead_tasks
+from tests.dashboard_data import LEAD_UNIT, history, indicator_reported, lead_tasks
 from tests.supervision_data import make_finding, make_round
 
 PAGES = ["dashboard-overview", "dashboard-groups", "dashboard-units", "dashboard-indicators", "dashboard-risks"]
@@ -204,17 +204,7 @@ def test_indicators_first_the_plan_targets_then_each_indicator(client, office, p
 
 def test_an_indicator_with_actuals_has_a_trend_with_its_target(client, office, plan, lead_user):
     """An indicator of one of 审批局's tasks gets an actual in its October 2020 report."""
-    from tasks.services import dispatch
-    from tests.dashboard_data import frozen
-
-    indicator = plan.indicators.filter(task__assignments__unit__name=LEAD_UNIT, task__assignments__role="lead",
-                                       year__in=[2020, None]).select_related("task").first()
-    with frozen(2020, 11, 3, 10):
-        period = dispatch.period_open(year=2020, month=10)
-        report = dispatch.report_save(user=lead_user, task=indicator.task, period=period, actuals={indicator.pk: 5},
-                                      data=dispatch.ReportInput(completed="完成。", problems="无", next_plan="继续。",
-                                                                progress=40))
-        dispatch.filing_submit(user=lead_user, filing=report)
+    indicator = indicator_reported(plan, lead_user)
     standings_month_store(plan=plan, year=2020, month=11)
     html = get(client, office, "dashboard-indicators", month="2020-11").content.decode()
     trend = specs(html)[f"trend-{indicator.pk}"]
