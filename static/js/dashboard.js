@@ -67,6 +67,19 @@
     return axis;
   }
 
+  /* A trend's axis fits its values and its reference line (the target), whichever is further. */
+  function trendAxis(spec) {
+    var mark = spec.mark ? spec.mark.value : null;
+    return {
+      type: "value",
+      scale: true,
+      min: function (extent) { return mark === null ? extent.min : Math.min(extent.min, mark); },
+      max: function (extent) { return mark === null ? extent.max : Math.max(extent.max, mark); },
+      axisLabel: { color: AXIS.label },
+      splitLine: { lineStyle: { color: AXIS.split } }
+    };
+  }
+
   function categoryAxis(spec, vertical) {
     return {
       type: "category",
@@ -76,7 +89,8 @@
       axisLine: { lineStyle: { color: AXIS.line } },
       axisLabel: vertical
         ? { color: "#1f2937", fontSize: 12, width: 170, overflow: "truncate" }
-        : { color: AXIS.label, fontSize: 11, interval: "auto", hideOverlap: true }
+        : { color: AXIS.label, fontSize: 11, interval: spec.categories.length <= 8 ? 0 : "auto",
+            hideOverlap: spec.categories.length > 8 }
     };
   }
 
@@ -147,8 +161,7 @@
         legend: spec.series.length > 1 ? { bottom: 0 } : undefined,
         grid: { left: 8, right: 24, top: 24, bottom: spec.series.length > 1 ? 28 : 8, containLabel: true },
         xAxis: categoryAxis(spec, false),
-        yAxis: spec.unit === "%" ? valueAxis(spec) : { type: "value", scale: true, axisLabel: { color: AXIS.label },
-                                                       splitLine: { lineStyle: { color: AXIS.split } } },
+        yAxis: spec.unit === "%" ? valueAxis(spec) : trendAxis(spec),
         series: seriesOf(spec, "line")
       };
     },
