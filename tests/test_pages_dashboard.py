@@ -278,3 +278,13 @@ def test_a_group_of_another_plan_is_a_404(client, office, plan, reported):
     # The newest plan is now the default one: the seed plan is asked for by its id.
     assert get(client, office, "dashboard-group", group.pk, plan=plan.pk, month="2020-12").status_code == 404
     assert get(client, office, "dashboard-group", group.pk).status_code == 200
+
+
+def test_a_plan_not_started_yet_says_so(client, office, plan):
+    future = ActionPlan.objects.create(title="测试行动方案（2030年—2032年）", start_year=2030, end_year=2032,
+                                       source_text="测试", source_sha256="4" * 64,
+                                       imported_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    response = get(client, office, "dashboard-overview", plan=future.pk)
+    assert response.status_code == 200
+    assert "自 2030 年起执行，尚无看板数据" in response.content.decode()
+    assert get(client, office, "dashboard-overview", plan=future.pk, month="2030-01").status_code == 400

@@ -39,6 +39,7 @@ from reports.selectors.dashboards import (
     dashboard_risks,
     dashboard_units,
 )
+from reports.standings import Attainment
 from supervision.choices import Level
 from tasks.choices import Light
 from tasks.lights import expected_progress
@@ -104,7 +105,8 @@ def dashboard_plan(request: HttpRequest) -> ActionPlan:
 def dashboard_page(tab: str) -> Callable:
     """The frame of a dashboard view: GET only, signed in, the plan and month parsed — a month
     that is malformed or outside the plan answers 400 with the reason — then the view's own part,
-    which returns its template and context."""
+    which returns its template and context. A plan that has not started yet has no month to show:
+    the same page says so, without blaming the request."""
 
     def decorate(view: Callable[..., tuple[str, dict]]) -> Callable[..., HttpResponse]:
         @require_GET
@@ -115,7 +117,8 @@ def dashboard_page(tab: str) -> Callable:
             try:
                 as_of = dashboard_as_of(plan=plan, month=request.GET.get("month") or None)
             except DashboardError as exc:
-                return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=400)
+                status = 400 if request.GET.get("month") else 200
+                return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=status)
             frame = Frame(plan=plan, as_of=as_of, tab=tab)
             template, context = view(request, frame, **kwargs)
             return render(request, template, {"frame": frame, **context})
@@ -252,7 +255,8 @@ def unit_charts(rows: list[UnitRow], frame: Frame) -> dict:
 
 
 def indicator_links(board: IndicatorBoard, frame: Frame) -> dict[int, str]:
-    """Where each indicator is listed: its task's page, or the plan's indicators."""
+    """Where each indicator is listed: the task search on its task's code, or the plan page's
+    indicators for a plan-level one."""
     plan_list = reverse("plan-detail", args=[frame.plan.pk]) + "#indicators-title"
     by_code = {view.indicator_id: view.task_code for view in board.indicators}
     return {pk: (reverse("task-list") + "?" + urlencode({"plan": frame.plan.pk, "q": code}) if code else plan_list)
@@ -283,8 +287,8 @@ def indicator_charts(board: IndicatorBoard, frame: Frame) -> dict:
     return {"attainment": attainment, "cards": cards}
 
 
-ATTAINMENT_COLOURS = {"met": COLOURS[Light.GREEN], "at_risk": COLOURS[Light.YELLOW], "missed": COLOURS[Light.RED],
-                      "no_data": MUTED}
+ATTAINMENT_COLOURS = {Attainment.MET: COLOURS[Light.GREEN], Attainment.AT_RISK: COLOURS[Light.YELLOW],
+                      Attainment.MISSED: COLOURS[Light.RED], Attainment.NO_DATA: MUTED}
 
 
 def _trend(view: IndicatorView, url: str) -> dict:
