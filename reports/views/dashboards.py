@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reports.selectors.dashboards import (
@@ -76,8 +77,9 @@ class Frame:
     @property
     def expected(self) -> int:
         """序时进度 at the moment shown (the same for every task of the plan)."""
+        # The day in Xixian time, as the summary counts it (``at`` may come back from the database in UTC).
         return expected_progress(start_year=self.plan.start_year, end_year=self.plan.end_year,
-                                 today=self.as_of.at.date())
+                                 today=timezone.localdate(self.as_of.at))
 
     @property
     def url_groups(self) -> str:
