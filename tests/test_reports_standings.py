@@ -252,3 +252,13 @@ def test_the_hourly_job_and_the_command_refresh_the_current_month(plan):
         call_command("refresh_standings", "--rebuild", stdout=io.StringIO())
     assert StandingMonth.objects.filter(plan=plan).count() == 3
     assert Standing.objects.filter(plan=plan, year=2020, month=3).count() == len(computed(plan, at(2020, 3, 10, 9)))
+
+
+def test_a_dashboard_month_brings_the_months_before_it(plan):
+    from reports.selectors.dashboards import dashboard_as_of
+
+    with frozen(2020, 5, 10, 9):
+        as_of = dashboard_as_of(plan=plan, month="2020-03")
+    assert as_of.is_final and as_of.label == "2020年3月末"
+    assert set(StandingMonth.objects.filter(plan=plan).values_list("month", "is_final")) == {
+        (1, True), (2, True), (3, True)}

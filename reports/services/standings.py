@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing, StandingMonth
@@ -68,6 +69,22 @@ def standings_month_ensure(*, plan: ActionPlan, year: int, month: int, now: date
     if found and (found.is_final or month_end(year, month) >= now):
         return found
     return standings_month_store(plan=plan, year=year, month=month, now=now)
+
+
+def standings_months_ensure(
+    *, plan: ActionPlan, year: int, month: int, now: datetime.datetime | None = None,
+) -> StandingMonth:
+    """The month's summary and that of every month of the plan before it (a trend reads them
+    all), each computed as ``standings_month_ensure`` would; one query when all are there."""
+    now = now or timezone.now()
+    wanted = [ym for ym in plan_months(plan=plan, now=now) if ym <= (year, month)]
+    known = {(m.year, m.month): m for m in StandingMonth.objects.filter(plan=plan).filter(
+        Q(year__lt=year) | Q(year=year, month__lte=month))}
+    for key in wanted:
+        found = known.get(key)
+        if found is None or not (found.is_final or month_end(*key) >= now):
+            known[key] = standings_month_store(plan=plan, year=key[0], month=key[1], now=now)
+    return known[(year, month)]
 
 
 def standings_rebuild(*, plan: ActionPlan, now: datetime.datetime | None = None) -> int:
