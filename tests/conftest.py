@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from pytest_django.fixtures import validate_django_db
+from pytest_django.plugin import blocking_manager_key
 
 from tasks.choices import Role
 from tasks.models import ActionPlan, Task
@@ -75,6 +77,37 @@ def load_seed_plan() -> ActionPlan:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_seed_plan()
+
+
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """Transactional tests (live server, real workers) commit for real, and Django empties every
+    table after each of them: the seed plan too. The same test as pytest-django's ordering."""
+    marker = item.get_closest_marker("django_db")
+    if marker and any(validate_django_db(marker)[:2]):  # transaction, reset_sequences
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+_seed_plan_flushed = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """The seed plan is loaded again, committed, before the first test after a transactional one.
+
+    pytest-django runs the transactional tests after all others, but under pytest-xdist
+    (--dist loadfile) a process takes whole files in turn, and a file after a browser or worker
+    file would find the database empty: fixtures outside the test's transaction (a class's
+    demo build) fail, and every ``plan`` would load the seed inside its test's transaction,
+    rolled back each time. Before any fixture is set up, so outside any test transaction.
+    """
+    global _seed_plan_flushed
+    if _seed_plan_flushed:
+        with item.config.stash[blocking_manager_key].unblock():
+            load_seed_plan()
+        _seed_plan_flushed = False
+    _seed_plan_flushed = _flushes_the_database(item)
+    return (yield)
 
 
 @pytest.fixture
