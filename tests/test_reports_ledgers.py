@@ -221,7 +221,8 @@ def test_a_unit_reads_its_own_drafts_and_nobody_elses(client, plan, june, lead_u
 # --- query budget --------------------------------------------------------------------------------
 
 
-def test_task_ledger_queries_do_not_grow_with_rows(client, office, plan, june, django_assert_num_queries):
+def test_task_ledger_queries_do_not_grow_with_rows(client, office, plan, june, settings, django_assert_num_queries):
+    settings.LEDGER_CHUNK_ROWS = 100  # every row of the plan in one chunk (see the next test for more)
     signed_in(client, office)
     # session, user, the chosen plan (filter validation), the period (?period absent: the newest
     # with a submitted report), the plans of the rows (title), count, tasks (with group and plan),

@@ -288,7 +288,7 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # background job and offered as a link; rows are read and written LEDGER_CHUNK_ROWS at a time
 # (a fixed number of queries per chunk, memory bounded by the chunk).
 LEDGER_INLINE_MAX_ROWS = env_int("LEDGER_INLINE_MAX_ROWS", 2000)
-LEDGER_CHUNK_ROWS = env_int("LEDGER_CHUNK_ROWS", 200)
+LEDGER_CHUNK_ROWS = env_int("LEDGER_CHUNK_ROWS", 50)
 
 # Supervision (督查督办): the escalation ladder 提醒 → 催办 → 督办单 → 通报, in working days.
 # 提醒 this many working days before a due date; 催办 on the due date; a 督办单 when an item is

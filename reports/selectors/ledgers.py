@@ -140,6 +140,17 @@ def task_ledger_rows(
             ordered = [by_unit[unit.pk] for unit in task.lead_units if unit.pk in by_unit]
             light = lights.get(task.pk)
             yield TaskLedgerRow(task, ordered, light.task if light else None)
+        _cycles_break(chunk)
+
+
+def _cycles_break(tasks: list[Task]) -> None:
+    """A prefetched task and its assignments and indicators point at each other (each related row
+    caches its task): left alone, every chunk would wait for Python's cycle collector, which runs
+    rarely, and memory would grow with the rows. Dropping the task's side frees a written chunk
+    at once."""
+    for task in tasks:
+        vars(task).pop("_prefetched_objects_cache", None)
+        vars(task).pop("ledger_indicators", None)
 
 
 def _period_reports(
