@@ -121,13 +121,13 @@ def _light_fill(light: Light | str | None) -> str | None:
 def _per_unit(row: TaskLedgerRow, text: Callable[[ProgressReport], str]) -> str:
     """One unit's text as it is; several units' each under its short name."""
     reports = [r for r in row.reports if text(r)]
-    if len(row.task.lead_units) <= 1:
+    if len(row.lead_units) <= 1:
         return text(reports[0]) if reports else ""
     return "\n".join(f"【{_short_name(row, r.unit_id)}】{text(r)}" for r in reports)
 
 
 def _short_name(row: TaskLedgerRow, unit_id: int) -> str:
-    unit = next((u for u in row.task.lead_units if u.pk == unit_id), None)
+    unit = next((u for u in row.lead_units if u.pk == unit_id), None)
     return (unit.short_name or unit.name) if unit else ""
 
 
@@ -137,7 +137,7 @@ def _progress(row: TaskLedgerRow) -> int | None:
 
 
 def _review_status(row: TaskLedgerRow) -> str:
-    leads = row.task.lead_units
+    leads = row.lead_units
     by_unit = {r.unit_id: FilingStatus(r.status).label for r in row.reports}
     if len(leads) <= 1:
         return next(iter(by_unit.values()), "未报送")
@@ -152,8 +152,8 @@ TASK_LEDGER_COLUMNS: tuple[Column[TaskLedgerRow], ...] = (
     Column.serial("序号", width=6),
     Column("任务组", 16, lambda row: _group_label(row.task)),
     Column("任务", 26, lambda row: f"{row.task.code} {row.task.title}"),
-    Column("牵头单位", 18, lambda row: _unit_names(row.task.lead_units)),
-    Column("配合单位", 22, lambda row: _unit_names(row.task.supporting_units)),
+    Column("牵头单位", 18, lambda row: _unit_names(row.lead_units)),
+    Column("配合单位", 22, lambda row: _unit_names(row.supporting_units)),
     Column("年度目标/指标", 26, _task_indicators),
     Column("完成时限", 16, lambda row: row.task.time_node),
     Column("本月进展", 32, lambda row: _per_unit(row, lambda r: r.completed)),

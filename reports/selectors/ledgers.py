@@ -35,6 +35,7 @@ from tasks.models import (
     ProgressReport,
     ReportingPeriod,
     Task,
+    Unit,
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
@@ -88,6 +89,9 @@ class TaskLedgerRow:
     task: Task
     reports: list[ProgressReport]  # the lead units' reports of the period, in the task's lead order
     light: LightResult | None
+    # Sorted out of the prefetched assignments once per row: several columns read them.
+    lead_units: list[Unit]
+    supporting_units: list[Unit]
 
 
 def task_ledger_tasks(*, user: User, params: Mapping[str, str]) -> QuerySet[Task]:
@@ -136,10 +140,10 @@ def task_ledger_rows(
         reports = _period_reports(user=user, tasks=chunk, period=period)
         lights = task_lights(tasks=chunk, today=today)
         for task in chunk:
-            by_unit = reports.get(task.pk, {})
-            ordered = [by_unit[unit.pk] for unit in task.lead_units if unit.pk in by_unit]
+            by_unit, leads = reports.get(task.pk, {}), task.lead_units
+            ordered = [by_unit[unit.pk] for unit in leads if unit.pk in by_unit]
             light = lights.get(task.pk)
-            yield TaskLedgerRow(task, ordered, light.task if light else None)
+            yield TaskLedgerRow(task, ordered, light.task if light else None, leads, task.supporting_units)
         _cycles_break(chunk)
 
 
