@@ -32,8 +32,13 @@ run: install
 	  echo "门户地址：http://127.0.0.1:$(PORT)/  （演示账号见 README.md）"; \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)'
 
+# The suite runs on pytest-xdist, one process per core (WORKERS=auto), each on a test database
+# of its own and, with REDIS_URL, on Redis databases n, n+1 … (tests/conftest.py). A whole file
+# stays on one worker (--dist loadfile): module fixtures are built once. WORKERS=0 runs the
+# tests in this process (for --pdb, or a single test).
+WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
