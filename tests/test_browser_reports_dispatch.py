@@ -100,13 +100,13 @@ def test_office_rebuilds_the_report_watches_its_progress_and_downloads_it(browse
     expect(page).to_have_url(f"{live_server.url}/")
 
     page.goto(f"{live_server.url}/reports/dispatch/")
-    page.get_by_role("link", name="2025年10月月调度报告").click()
-    expect(page.locator("h1")).to_have_text("2025年10月月调度报告")
+    page.get_by_role("link", name="2025年10月调度报告").click()
+    expect(page.locator("h1")).to_have_text("2025年10月调度报告")
     expect(page.locator("#section-summary")).to_contain_text("按时报送率")
     expect(page.locator(".page-meta").first).to_contain_text("第 1 次生成")
 
     page.get_by_role("button", name="重新生成").click()
-    expect(page.locator(".messages")).to_contain_text("已开始生成2025年10月月调度报告")
+    expect(page.locator(".messages")).to_contain_text("已开始生成2025年10月调度报告")
     progress = page.locator("#report-progress")
     expect(progress).to_be_visible()
     expect(progress.locator("progress")).to_be_visible()
@@ -120,10 +120,10 @@ def test_office_rebuilds_the_report_watches_its_progress_and_downloads_it(browse
     with page.expect_download() as download_info:
         page.get_by_role("link", name="下载 .xlsx").click()
     download = download_info.value
-    assert download.suggested_filename == "2025年10月月调度报告.xlsx"
+    assert download.suggested_filename == "2025年10月调度报告.xlsx"
     with open(download.path(), "rb") as stream:  # saved without an extension
         book = load_workbook(BytesIO(stream.read()))
     assert book.sheetnames[:3] == ["总体情况", "各任务组进展", "各单位报送情况"]
-    assert book["各单位报送情况"]["A1"].value == "2025年10月月调度报告——各单位报送情况"
+    assert book["各单位报送情况"]["A1"].value == "2025年10月调度报告——各单位报送情况"
     context.close()
     assert errors == []

@@ -195,7 +195,7 @@ def test_the_monthly_report_has_its_sections_in_order(month):
     content = build()
     assert [s["key"] for s in content["sections"]] == ["summary", "groups", "returns", "missing", "findings", "bulletins"]
     assert (content["title"], content["period"], content["as_of"]) == (
-        "2025年10月月调度报告", {"label": "2025年10月", "start": "2025-10-01", "end": "2025-10-31"}, "2025-11-10")
+        "2025年10月调度报告", {"label": "2025年10月", "start": "2025-10-01", "end": "2025-10-31"}, "2025-11-10")
 
 
 # --- the packs -------------------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_the_workbook_has_a_sheet_per_section_in_the_government_layout(month):
     book = workbook(build())
     assert book.sheetnames == ["总体情况", "各任务组进展", "各单位报送情况", "未报和逾期报送", "督查发现问题整改情况", "通报"]
     sheet = book["各单位报送情况"]
-    assert sheet["A1"].value == "2025年10月月调度报告——各单位报送情况"
+    assert sheet["A1"].value == "2025年10月调度报告——各单位报送情况"
     assert "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet.freeze_panes == "A4"
     assert sheet.print_title_rows == "$1:$3"

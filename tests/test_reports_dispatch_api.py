@@ -89,7 +89,7 @@ def test_the_detail_is_the_whole_content(leader, report):
     body = api(leader).get(f"{LIST}{report.pk}/").json()
     assert body["content"] == DispatchReport.objects.get().content
     assert (body["title"], body["kind"], body["status"], body["status_label"], body["generation"]) == (
-        "2025年10月月调度报告", "monthly", "ready", "已生成", 1)
+        "2025年10月调度报告", "monthly", "ready", "已生成", 1)
     assert body["download_url"] == f"http://testserver/reports/dispatch/{report.pk}/download/"
     assert body["content"]["summary"]["on_time_rate"] == 50.0
     assert "草稿内容不得外泄" not in str(body)
@@ -100,7 +100,7 @@ def test_the_list_leaves_the_content_out_and_filters(inspector, report, month):
         period_open(year=2025, month=11)
     built(kind="half_year", number=2)
     rows = api(inspector).get(LIST).json()["results"]
-    assert sorted(r["title"] for r in rows) == ["2025年10月月调度报告", "2025年下半年半年工作总结会材料"]
+    assert sorted(r["title"] for r in rows) == ["2025年10月调度报告", "2025年下半年工作总结会材料"]
     assert not any("content" in r for r in rows)
     assert [r["kind"] for r in api(inspector).get(LIST, {"kind": "half_year"}).json()["results"]] == ["half_year"]
 
@@ -110,7 +110,7 @@ def test_the_office_rebuilds_once_at_a_time(office, report):
     first = client.post(f"{LIST}{report.pk}/rebuild/")
     second = client.post(f"{LIST}{report.pk}/rebuild/")
     assert (first.status_code, first.json()["status"], first.json()["requested_by"]) == (202, "pending", str(office))
-    assert (second.status_code, second.json()) == (409, {"detail": "2025年10月月调度报告正在生成，请稍候。"})
+    assert (second.status_code, second.json()) == (409, {"detail": "2025年10月调度报告正在生成，请稍候。"})
 
 
 def test_refusals_are_in_chinese_and_change_nothing(office, month):

@@ -174,7 +174,7 @@ def test_a_failed_build_keeps_the_last_good_report_and_tells_the_office(month, o
     assert failed.error.startswith("生成时出现内部错误，已保留上一次生成的报告")
     assert (failed.content, failed.file.name, failed.generation) == (good.content, good.file.name, 1)
     assert list(Notification.objects.filter(recipient=office, title__contains="调度报告").values_list("title", flat=True)) == [
-        "2025年10月月调度报告生成失败", "2025年10月月调度报告已生成"]
+        "2025年10月调度报告生成失败", "2025年10月调度报告已生成"]
     # The office rebuilds by hand; the failure does not block it.
     monkeypatch.undo()
     with frozen(BUILD_DAY):
@@ -186,7 +186,7 @@ def test_the_office_hears_when_the_report_is_ready(month, office):
     colleague = office.__class__.objects.create(username="office2", role=office.role, unit=office.unit)
     report, _ = ask()
     build(report.pk)
-    notes = Notification.objects.filter(title="2025年10月月调度报告已生成")
+    notes = Notification.objects.filter(title="2025年10月调度报告已生成")
     assert sorted(notes.values_list("recipient__username", flat=True)) == sorted([office.username, colleague.username])
     assert notes.first().url == f"/reports/dispatch/{report.pk}/"
     assert notes.first().body == "第 1 次生成，统计截至2025-10-31。"
@@ -205,7 +205,7 @@ def test_jobs_acknowledge_late_and_the_schedule_runs_daily():
 def test_the_build_job_builds_once(month):
     report, _ = ask()
     with frozen(BUILD_DAY, hour=10):
-        assert dispatch_report_build_job.apply(args=[report.pk]).get() == "2025年10月月调度报告（第 1 次生成）"
+        assert dispatch_report_build_job.apply(args=[report.pk]).get() == "2025年10月调度报告（第 1 次生成）"
         assert dispatch_report_build_job.apply(args=[report.pk]).get() == "未生成：已由其他进程生成或无需生成"
 
 
@@ -220,28 +220,28 @@ def test_the_schedule_builds_last_month_the_working_day_after_its_reports_were_d
     assert schedule("2025-11-09") == ["2025年10月调度报告将于 2025-11-10 生成"]  # Sunday
     assert not DispatchReport.objects.exists()
     with django_capture_on_commit_callbacks() as queued_jobs:
-        assert schedule("2025-11-10") == ["2025年10月月调度报告：已排队生成"]
+        assert schedule("2025-11-10") == ["2025年10月调度报告：已排队生成"]
     assert len(queued_jobs) == 1 and DispatchReport.objects.get().requested_by is None
     build(DispatchReport.objects.get().pk)
     with django_capture_on_commit_callbacks() as queued_jobs:
-        assert schedule("2025-11-11") == ["2025年10月月调度报告：已有（已生成）"]  # built: left alone
+        assert schedule("2025-11-11") == ["2025年10月调度报告：已有（已生成）"]  # built: left alone
     assert queued_jobs == []
 
 
 def test_the_schedule_day_is_a_setting(month, settings):
     settings.DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE = 3
     assert schedule("2025-11-11") == ["2025年10月调度报告将于 2025-11-12 生成"]
-    assert schedule("2025-11-12") == ["2025年10月月调度报告：已排队生成"]
+    assert schedule("2025-11-12") == ["2025年10月调度报告：已排队生成"]
 
 
 def test_the_schedule_queues_a_lost_build_again(month):
     with frozen(d("2025-11-10"), hour=9):
-        assert dispatch_report_schedule() == ["2025年10月月调度报告：已排队生成"]
+        assert dispatch_report_schedule() == ["2025年10月调度报告：已排队生成"]
     with frozen(d("2025-11-10"), hour=9) as clock:
         clock.shift(dt.timedelta(minutes=5))  # its job is still in the queue
-        assert dispatch_report_schedule() == ["2025年10月月调度报告：已有（排队中）"]
+        assert dispatch_report_schedule() == ["2025年10月调度报告：已有（排队中）"]
     # The next day it is still pending: the broker lost its job.
-    assert schedule("2025-11-11") == ["2025年10月月调度报告：已排队生成"]
+    assert schedule("2025-11-11") == ["2025年10月调度报告：已排队生成"]
     assert DispatchReport.objects.count() == 1
 
 
@@ -253,9 +253,9 @@ def test_after_june_and_december_the_packs_are_queued_too(month):
     july_day = services.dispatch_report_build_day(period=june)
     january_day = services.dispatch_report_build_day(period=december)
     assert (july_day.month, january_day.year, january_day.month) == (7, 2026, 1)
-    assert schedule(july_day.isoformat()) == ["2025年6月月调度报告：已排队生成", "2025年上半年半年工作总结会材料：已排队生成"]
+    assert schedule(july_day.isoformat()) == ["2025年6月调度报告：已排队生成", "2025年上半年工作总结会材料：已排队生成"]
     assert schedule(january_day.isoformat()) == [
-        "2025年12月月调度报告：已排队生成", "2025年下半年半年工作总结会材料：已排队生成", "2025年度年度总结报告：已排队生成"]
+        "2025年12月调度报告：已排队生成", "2025年下半年工作总结会材料：已排队生成", "2025年度总结报告：已排队生成"]
     assert sorted(DispatchReport.objects.values_list("kind", "number")) == [
         ("annual", 0), ("half_year", 1), ("half_year", 2), ("monthly", 6), ("monthly", 12)]
 
@@ -272,14 +272,14 @@ def test_the_command_builds_in_its_own_process_and_runs_the_schedule(month, caps
 
     with frozen(BUILD_DAY):
         call_command("build_dispatch_report", "monthly", "2025", "10")
-    assert capsys.readouterr().out.startswith("2025年10月月调度报告已生成（第 1 次）：")
+    assert capsys.readouterr().out.startswith("2025年10月调度报告已生成（第 1 次）：")
     assert DispatchReport.objects.get().status == Status.READY
     with pytest.raises(CommandError, match="2025年1月还没有打开过填报期"):
         call_command("build_dispatch_report", "monthly", "2025", "1")
     with pytest.raises(CommandError, match="请指定报告类型、年度和期次"):
         call_command("build_dispatch_report")
     call_command("build_dispatch_report", "--schedule", "--date", "2025-11-11")
-    assert capsys.readouterr().out == "2025年10月月调度报告：已有（已生成）\n"
+    assert capsys.readouterr().out == "2025年10月调度报告：已有（已生成）\n"
 
 
 def test_the_demo_seed_builds_each_opened_month_and_the_packs_once(plan, office, capsys):

@@ -135,16 +135,16 @@ def test_bad_input_changes_nothing(client, office, month):
 
 def test_the_list_shows_each_opened_month_and_each_years_packs(client, office, report):
     body = signed_in(client, office).get(reverse("dispatch-report-list")).content.decode()
-    assert "2025年10月月调度报告" in body and "已生成" in body
+    assert "2025年10月调度报告" in body and "已生成" in body
     assert reverse("dispatch-report-download", args=[report.pk]) in body
-    assert "2025年度年度总结报告" in body and "2025年上半年半年工作总结会材料" in body
+    assert "2025年度总结报告" in body and "2025年上半年工作总结会材料" in body
     assert body.count('value="half_year"') == 2  # the office may build the two halves …
     assert body.count(">生成</button>") == 3  # … and the year, none built yet
 
 
 def test_the_list_offers_no_building_to_inspectors(client, inspector, report):
     body = signed_in(client, inspector).get(reverse("dispatch-report-list")).content.decode()
-    assert ">生成</button>" not in body and "2025年10月月调度报告" in body
+    assert ">生成</button>" not in body and "2025年10月调度报告" in body
 
 
 def test_the_report_page_shows_every_section(client, office, report, month):
@@ -192,7 +192,7 @@ def test_a_failed_build_shows_its_reason(client, office, report):
 def test_the_download_is_the_workbook(client, leader, report):
     response = signed_in(client, leader).get(reverse("dispatch-report-download", args=[report.pk]))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert quote("2025年10月月调度报告.xlsx") in response["Content-Disposition"]
+    assert quote("2025年10月调度报告.xlsx") in response["Content-Disposition"]
     assert load_workbook(BytesIO(response.content)).sheetnames[0] == "总体情况"
 
 
@@ -209,8 +209,8 @@ def test_the_office_rebuilds_and_is_told_when_a_build_already_runs(client, offic
     url = reverse("dispatch-report-rebuild", args=[report.pk])
     first = client.post(url, follow=True).content.decode()
     second = client.post(url, follow=True).content.decode()
-    assert "已开始生成2025年10月月调度报告" in first
-    assert "2025年10月月调度报告正在生成，请稍候。" in second
+    assert "已开始生成2025年10月调度报告" in first
+    assert "2025年10月调度报告正在生成，请稍候。" in second
 
 
 # --- query budgets ---------------------------------------------------------------------------

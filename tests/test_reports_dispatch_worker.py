@@ -78,5 +78,5 @@ def test_racing_builds_on_real_workers_make_one_report(tmp_path, monkeypatch, se
         book = load_workbook(BytesIO(stream.read()))
     assert book.sheetnames == ["总体情况", "各任务组进展", "各单位报送情况", "未报和逾期报送", "督查发现问题整改情况", "通报"]
     assert report.content["summary"]["due"] == 4
-    told = Notification.objects.filter(title="2025年10月月调度报告已生成")
+    told = Notification.objects.filter(title="2025年10月调度报告已生成")
     assert list(told.values_list("recipient", flat=True)) == [office.pk]

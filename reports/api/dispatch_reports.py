@@ -37,7 +37,7 @@ class DispatchReportOutputSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", help_text="类型名称")
     status = serializers.CharField(read_only=True, help_text=f"状态代码：{codes(DispatchReportStatus)}")
     status_label = serializers.CharField(source="get_status_display", help_text="状态名称")
-    title = serializers.CharField(help_text="报告标题，如「2025年10月月调度报告」")
+    title = serializers.CharField(help_text="报告标题，如「2025年10月调度报告」")
     period_label = serializers.CharField(help_text="期次，如「2025年10月」「2025年上半年」「2025年度」")
     requested_by = serializers.SerializerMethodField(help_text="发起人；定时任务自动生成时为 null")
     download_url = serializers.SerializerMethodField(help_text="最近一次成功生成的 .xlsx；尚未生成时为 null")
