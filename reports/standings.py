@@ -102,13 +102,11 @@ def month_end(year: int, month: int) -> datetime.datetime:
     )
 
 
-def standings_compute(
-    *, plan: ActionPlan, at: datetime.datetime, pairs: set[tuple[int, int]] | None = None,
-) -> tuple[list[StandingRow], list[IndicatorRow]]:
-    """Every lead unit on every active task of the plan (or only ``pairs``), and every indicator
-    of the plan, as the history records them at ``at``."""
+def standings_compute(*, plan: ActionPlan, at: datetime.datetime) -> tuple[list[StandingRow], list[IndicatorRow]]:
+    """Every lead unit on every active task of the plan, and every indicator of the plan, as the
+    history records them at ``at``."""
     day = timezone.localdate(at)
-    assignments = _lead_pairs(plan, pairs)
+    assignments = _lead_pairs(plan)
     task_ids = sorted({task_id for task_id, _ in assignments})
     periods = list(ReportingPeriod.objects.filter(year__in=plan.years).order_by("year", "month"))
     snapshots = _report_snapshots(task_ids=task_ids, period_ids=[p.pk for p in periods], at=at)
@@ -116,14 +114,13 @@ def standings_compute(
     overrides = _overrides(periods, day)
     context = _Context(plan=plan, day=day, periods=periods, snapshots=snapshots, overrides=overrides)
     rows = [context.standing(task_id, unit_id, returns[(task_id, unit_id)]) for task_id, unit_id in assignments]
-    indicators = [] if pairs is not None else _indicator_rows(plan=plan, at=at, day=day, context=context)
+    indicators = _indicator_rows(plan=plan, at=at, day=day, context=context)
     return rows, indicators
 
 
-def _lead_pairs(plan: ActionPlan, pairs: set[tuple[int, int]] | None) -> list[tuple[int, int]]:
+def _lead_pairs(plan: ActionPlan) -> list[tuple[int, int]]:
     rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True, role=AssignmentRole.LEAD)
-    found = sorted(set(rows.values_list("task_id", "unit_id")))
-    return [pair for pair in found if pairs is None or pair in pairs]
+    return sorted(set(rows.values_list("task_id", "unit_id")))
 
 
 def _report_snapshots(*, task_ids: list[int], period_ids: list[int], at: datetime.datetime) -> dict:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from reports.services.standings import standings_month_store, standings_months_ensure
+from reports.services.standings import standings_month_ensure, standings_month_store
 from tasks.choices import AssignmentRole
 from tasks.models import ActionPlan, Task, User
 from tasks.services import dispatch
@@ -57,7 +57,7 @@ def history(plan: ActionPlan, user: User, tasks: list[Task]) -> None:
         year, month = map(int, value.split("-"))
         standings_month_store(plan=plan, year=year, month=month)
     # The months before them as well, as a dashboard would on its first visit (its trend reads them).
-    standings_months_ensure(plan=plan, year=2020, month=12)
+    standings_month_ensure(plan=plan, year=2020, month=12)
 
 
 def indicator_reported(plan: ActionPlan, user: User, value: int = 5):

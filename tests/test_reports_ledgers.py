@@ -237,12 +237,12 @@ def test_task_ledger_queries_do_not_grow_with_rows(client, office, plan, june, s
 
 
 def test_task_ledger_reads_in_chunks(client, office, plan, june, settings, django_assert_num_queries):
-    """Five queries more per further chunk of LEDGER_CHUNK_ROWS rows (assignments, indicators,
-    reports, two for the lights); never one per row."""
+    """Four queries more per further chunk of LEDGER_CHUNK_ROWS rows (assignments, indicators,
+    reports, the lights' lead assignments — the due periods are read once); never one per row."""
     settings.LEDGER_CHUNK_ROWS = 20
     signed_in(client, office)
     # The thirteen above, with 57 rows in three chunks. SQLite has no server-side cursor: the
     # task query is read once, in chunks from the one cursor; the users' units are cached.
-    with django_assert_num_queries(13 + 2 * 5):
+    with django_assert_num_queries(13 + 2 * 4):
         response = download(client, "task-ledger", plan=plan.pk)
     assert len(rows_by_code(workbook_of(response).active)) == 57

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing
-from reports.services.standings import plan_months, standings_months_ensure
+from reports.services.standings import plan_months, standings_month_ensure
 from reports.standings import Attainment, month_end
 from supervision.choices import FindingStatus, Level
 from supervision.models import Escalation, Finding
@@ -78,7 +78,7 @@ def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.dateti
         wanted = (int(found.group(1)), int(found.group(2)))
         if wanted not in months:
             raise DashboardError(f"{wanted[0]}年{wanted[1]}月不在可查看的范围内（{_month_label(months[0])}—{_month_label(months[-1])}）。")
-    standing_month = standings_months_ensure(plan=plan, year=wanted[0], month=wanted[1], now=now)
+    standing_month = standings_month_ensure(plan=plan, year=wanted[0], month=wanted[1], now=now)
     choices = [(f"{y:04d}-{m:02d}", _month_label((y, m)) + ("（当前）" if (y, m) == months[-1] else ""))
                for y, m in reversed(months)]
     return AsOf(plan=plan, year=wanted[0], month=wanted[1], at=standing_month.as_of,

@@ -39,7 +39,7 @@ from tasks.models import (
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
-from tasks.selectors.dispatch import task_lights
+from tasks.selectors.dispatch import due_periods, task_lights
 
 T = TypeVar("T")
 
@@ -128,17 +128,18 @@ def ledger_plans(*, tasks: QuerySet[Task]) -> list[ActionPlan]:
 def task_ledger_rows(
     *, user: User, tasks: QuerySet[Task], period: ReportingPeriod | None, today: datetime.date | None = None,
 ) -> Iterator[TaskLedgerRow]:
-    """Ledger rows, chunk by chunk. Per chunk: tasks (with group and plan), their assignments,
-    their indicators, the period's reports, and the lights' two; one more for a unit user's
-    scope the first time."""
+    """Ledger rows, chunk by chunk. Once: the periods the lights read. Per chunk: tasks (with
+    group and plan), their assignments, their indicators, the period's reports, and the lights'
+    lead assignments; one more for a unit user's scope the first time."""
     today = today or timezone.localdate()
     year = period.year if period else today.year
     indicators = Indicator.objects.filter(Q(year=year) | Q(year__isnull=True)).order_by("sort_order", "id")
     queryset = tasks.prefetch_related(Prefetch("indicators", queryset=indicators, to_attr="ledger_indicators"))
     size = _chunk_rows()
+    due = due_periods(today)  # the same for every chunk
     for chunk in chunked(queryset.iterator(chunk_size=size), size):
         reports = _period_reports(user=user, tasks=chunk, period=period)
-        lights = task_lights(tasks=chunk, today=today)
+        lights = task_lights(tasks=chunk, today=today, due=due)
         for task in chunk:
             by_unit, leads = reports.get(task.pk, {}), task.lead_units
             ordered = [by_unit[unit.pk] for unit in leads if unit.pk in by_unit]

@@ -62,22 +62,12 @@ def standings_month_store(*, plan: ActionPlan, year: int, month: int, now: datet
 
 
 def standings_month_ensure(*, plan: ActionPlan, year: int, month: int, now: datetime.datetime | None = None) -> StandingMonth:
-    """The month's summary, computed now if it is missing or if the month has ended since it was
-    last computed; a live current month is taken as it is (kept fresh by reports and the job)."""
+    """The month's summary, and that of every month of the plan before it (a trend reads them
+    all): computed now if missing or if the month has ended since it was last computed; a live
+    current month is taken as it is (kept fresh by reports and the job). One query when all
+    are there."""
     now = now or timezone.now()
-    found = StandingMonth.objects.filter(plan=plan, year=year, month=month).first()
-    if found and (found.is_final or month_end(year, month) >= now):
-        return found
-    return standings_month_store(plan=plan, year=year, month=month, now=now)
-
-
-def standings_months_ensure(
-    *, plan: ActionPlan, year: int, month: int, now: datetime.datetime | None = None,
-) -> StandingMonth:
-    """The month's summary and that of every month of the plan before it (a trend reads them
-    all), each computed as ``standings_month_ensure`` would; one query when all are there."""
-    now = now or timezone.now()
-    wanted = [ym for ym in plan_months(plan=plan, now=now) if ym <= (year, month)]
+    wanted = [ym for ym in plan_months(plan=plan, now=now) if ym <= (year, month)] or [(year, month)]
     known = {(m.year, m.month): m for m in StandingMonth.objects.filter(plan=plan).filter(
         Q(year__lt=year) | Q(year=year, month__lte=month))}
     for key in wanted:

@@ -67,7 +67,10 @@ class TaskLights:
     units: dict[int, LightResult] = field(default_factory=dict)  # lead unit id → light
 
 
-def _due_periods(today: datetime.date) -> tuple[ReportingPeriod | None, ReportingPeriod | None]:
+DuePeriods = tuple[ReportingPeriod | None, ReportingPeriod | None]
+
+
+def due_periods(today: datetime.date) -> DuePeriods:
     """The last period that fell due before today, and the next open one still to fall due."""
     periods = ReportingPeriod.objects
     last = periods.filter(due_date__lt=today).order_by("-due_date").values("pk")[:1]
@@ -83,14 +86,18 @@ def _due_periods(today: datetime.date) -> tuple[ReportingPeriod | None, Reportin
     return last_due, next_due
 
 
-def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dict[int, TaskLights]:
+def task_lights(
+    *, tasks: list[Task], today: datetime.date | None = None, due: DuePeriods | None = None,
+) -> dict[int, TaskLights]:
     """Lights of the tasks and of each of their lead units (2 queries whatever the count, and
     the working days to the next due date counted once when a period is still to fall due).
+    ``due``: ``due_periods(today)`` when the caller reads lights chunk by chunk (one query less
+    per chunk).
 
     Needs ``task.plan`` loaded (select_related) for the time-elapsed expected progress.
     """
     today = today or timezone.localdate()
-    last_due, next_due = _due_periods(today)
+    last_due, next_due = due or due_periods(today)
     next_days = _working_days_until(today, next_due) if next_due else None
     reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
     submitted = reports.filter(submitted_at__isnull=False)
