@@ -98,7 +98,7 @@ def _scoped(queryset: QuerySet, user: User, field_name: str = "unit_id") -> Quer
 
 def _standings(*, user: User, as_of: AsOf) -> list[Standing]:
     rows = Standing.objects.filter(plan=as_of.plan, year=as_of.year, month=as_of.month)
-    return list(_scoped(rows, user).select_related("task__group", "unit", "last_period").order_by(
+    return list(_scoped(rows, user).select_related("task__group", "unit").order_by(
         "task__sort_order", "task_id", "unit_id",
     ))
 
@@ -340,10 +340,13 @@ def dashboard_units(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[UnitRo
     by_unit: dict[int, list[Standing]] = defaultdict(list)
     for row in standings:
         by_unit[row.unit_id].append(row)
+    findings_by_unit: dict[int, list[FindingAt]] = defaultdict(list)
+    for finding in findings:
+        findings_by_unit[finding.unit_id].append(finding)
     rows = []
     for unit_id, mine in by_unit.items():
         due, on_time = sum(r.reports_due for r in mine), sum(r.reports_on_time for r in mine)
-        owed = [f for f in findings if f.unit_id == unit_id]
+        owed = findings_by_unit[unit_id]
         rows.append(UnitRow(
             unit_id=unit_id, name=mine[0].unit.name, tasks=len({r.task_id for r in mine}), reports_due=due,
             reports_on_time=on_time, reports_late=sum(r.reports_late for r in mine),
