@@ -22,6 +22,7 @@ from django.utils import timezone
 from reports.selectors.ledgers import (
     Attainment,
     IndicatorLedgerRow,
+    LedgerReport,
     TaskLedgerRow,
     finding_ledger_findings,
     finding_ledger_rows,
@@ -37,7 +38,7 @@ from reports.selectors.ledgers import (
 from reports.xlsx import LIGHT_FILLS, Column, Ledger, ledger_bytes
 from supervision.models import Finding
 from tasks.choices import Comparator, FilingStatus, Light
-from tasks.models import ActionPlan, Indicator, ProgressReport, ReportingPeriod, Task, Unit, User
+from tasks.models import ActionPlan, Indicator, ReportingPeriod, Task, Unit, User
 
 UNIT_SEPARATOR = "、"
 
@@ -118,7 +119,7 @@ def _light_fill(light: Light | str | None) -> str | None:
     return LIGHT_FILLS.get(str(light)) if light else None
 
 
-def _per_unit(row: TaskLedgerRow, text: Callable[[ProgressReport], str]) -> str:
+def _per_unit(row: TaskLedgerRow, text: Callable[[LedgerReport], str]) -> str:
     """One unit's text as it is; several units' each under its short name."""
     reports = [r for r in row.reports if text(r)]
     if len(row.lead_units) <= 1:
@@ -145,7 +146,7 @@ def _review_status(row: TaskLedgerRow) -> str:
 
 
 def _task_indicators(row: TaskLedgerRow) -> str:
-    return "\n".join(f"{i.name}：{i.target_display}（{i.period_display}）" for i in row.task.ledger_indicators)
+    return "\n".join(f"{i.name}：{i.target_display}（{i.period_display}）" for i in row.indicators)
 
 
 TASK_LEDGER_COLUMNS: tuple[Column[TaskLedgerRow], ...] = (

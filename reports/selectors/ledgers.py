@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -25,7 +25,7 @@ from reports.models import ExportJob
 from supervision.choices import FindingStatus, Severity
 from supervision.models import Finding
 from supervision.selectors import finding_list, findings_with_lights
-from tasks.choices import Comparator, FilingStatus, Light, Role
+from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light, Role
 from tasks.filters import TaskFilter
 from tasks.lights import LightResult
 from tasks.models import (
@@ -35,11 +35,11 @@ from tasks.models import (
     ProgressReport,
     ReportingPeriod,
     Task,
-    Unit,
+    TaskAssignment,
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
-from tasks.selectors.dispatch import due_periods, task_lights
+from tasks.selectors.dispatch import TaskLightsReader
 
 T = TypeVar("T")
 
@@ -84,14 +84,33 @@ def plan_ledger_tasks(*, user: User, plan: ActionPlan) -> list[Task]:
 # --- 任务台账 -----------------------------------------------------------------------------------
 
 
+class LedgerUnit(NamedTuple):
+    """A unit as the ledger names it."""
+
+    pk: int
+    name: str
+    short_name: str
+
+
+class LedgerReport(NamedTuple):
+    """What the ledger shows of a unit's report of the period."""
+
+    unit_id: int
+    status: str
+    completed: str
+    problems: str
+    next_plan: str
+    progress: int | None
+
+
 @dataclass
 class TaskLedgerRow:
     task: Task
-    reports: list[ProgressReport]  # the lead units' reports of the period, in the task's lead order
+    reports: list[LedgerReport]  # the lead units' reports of the period, in the task's lead order
     light: LightResult | None
-    # Sorted out of the prefetched assignments once per row: several columns read them.
-    lead_units: list[Unit]
-    supporting_units: list[Unit]
+    lead_units: list[LedgerUnit]  # in the document's order
+    supporting_units: list[LedgerUnit]
+    indicators: list[Indicator]  # of the period's year and of the whole plan period
 
 
 def task_ledger_tasks(*, user: User, params: Mapping[str, str]) -> QuerySet[Task]:
@@ -129,47 +148,72 @@ def task_ledger_rows(
     *, user: User, tasks: QuerySet[Task], period: ReportingPeriod | None, today: datetime.date | None = None,
 ) -> Iterator[TaskLedgerRow]:
     """Ledger rows, chunk by chunk. Once: the periods the lights read. Per chunk: tasks (with
-    group and plan), their assignments, their indicators, the period's reports, and the lights'
-    lead assignments; one more for a unit user's scope the first time."""
+    group and plan), their units, their indicators, the period's reports, and the lights' lead
+    assignments; one more for a unit user's scope the first time.
+
+    Units, reports and indicators are read as plain rows grouped by task, not prefetched onto
+    the tasks: a ledger is read once, and building a model and a related manager per row is
+    most of what reading it would cost."""
     today = today or timezone.localdate()
     year = period.year if period else today.year
-    indicators = Indicator.objects.filter(Q(year=year) | Q(year__isnull=True)).order_by("sort_order", "id")
-    queryset = tasks.prefetch_related(Prefetch("indicators", queryset=indicators, to_attr="ledger_indicators"))
     size = _chunk_rows()
-    due = due_periods(today)  # the same for every chunk
-    for chunk in chunked(queryset.iterator(chunk_size=size), size):
-        reports = _period_reports(user=user, tasks=chunk, period=period)
-        lights = task_lights(tasks=chunk, today=today, due=due)
+    lights_of = TaskLightsReader(today)  # the due periods and the query, once for every chunk
+    rows = tasks.prefetch_related(None).only(
+        "code", "title", "time_node", "group__kind", "group__number", "group__title", "plan__start_year", "plan__end_year",
+    )
+    for chunk in chunked(rows.iterator(chunk_size=size), size):
+        ids = [task.pk for task in chunk]
+        units = _task_units(ids)
+        indicators = _task_indicators(ids, year)
+        reports = _period_reports(user=user, task_ids=ids, period=period)
+        lights = lights_of(chunk)
         for task in chunk:
-            by_unit, leads = reports.get(task.pk, {}), task.lead_units
-            ordered = [by_unit[unit.pk] for unit in leads if unit.pk in by_unit]
+            leads, supporting = units.get(task.pk, ([], []))
+            by_unit = reports.get(task.pk, {})
             light = lights.get(task.pk)
-            yield TaskLedgerRow(task, ordered, light.task if light else None, leads, task.supporting_units)
-        _cycles_break(chunk)
+            yield TaskLedgerRow(
+                task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], light.task if light else None,
+                leads, supporting, indicators.get(task.pk, []),
+            )
 
 
-def _cycles_break(tasks: list[Task]) -> None:
-    """A prefetched task and its assignments and indicators point at each other (each related row
-    caches its task): left alone, every chunk would wait for Python's cycle collector, which runs
-    rarely, and memory would grow with the rows. Dropping the task's side frees a written chunk
-    at once."""
-    for task in tasks:
-        vars(task).pop("_prefetched_objects_cache", None)
-        vars(task).pop("ledger_indicators", None)
+def _task_units(task_ids: list[int]) -> dict[int, tuple[list[LedgerUnit], list[LedgerUnit]]]:
+    """task → (lead units, supporting units), each in the document's order (1 query)."""
+    found: dict[int, tuple[list[LedgerUnit], list[LedgerUnit]]] = {}
+    rows = TaskAssignment.objects.filter(task_id__in=task_ids).order_by("task_id", "sort_order").values_list(
+        "task_id", "role", "unit_id", "unit__name", "unit__short_name",
+    )
+    for task_id, role, *unit in rows:
+        leads, supporting = found.setdefault(task_id, ([], []))
+        (leads if role == AssignmentRole.LEAD else supporting).append(LedgerUnit(*unit))
+    return found
+
+
+def _task_indicators(task_ids: list[int], year: int) -> dict[int, list[Indicator]]:
+    """task → its indicators of ``year`` and of the whole plan period, in order (1 query)."""
+    found: dict[int, list[Indicator]] = {}
+    indicators = Indicator.objects.filter(Q(year=year) | Q(year__isnull=True), task_id__in=task_ids).only(
+        "task_id", "name", "year", "comparator", "target_value", "target_max", "unit_of_measure",
+    )
+    for indicator in indicators.order_by("sort_order", "id"):
+        found.setdefault(indicator.task_id, []).append(indicator)
+    return found
 
 
 def _period_reports(
-    *, user: User, tasks: list[Task], period: ReportingPeriod | None,
-) -> dict[int, dict[int, ProgressReport]]:
-    """The period's reports on the tasks that the user may read (drafts: its own unit's only)."""
+    *, user: User, task_ids: list[int], period: ReportingPeriod | None,
+) -> dict[int, dict[int, LedgerReport]]:
+    """task → unit → the period's report, of those the user may read (drafts: its own unit's
+    only) (1 query)."""
     if period is None:
         return {}
-    reports = ProgressReport.objects.visible_to(user).filter(period=period, task__in=[t.pk for t in tasks]).only(
-        "task_id", "unit_id", "status", "completed", "problems", "next_plan", "progress", "submitted_at",
+    reports = ProgressReport.objects.visible_to(user).filter(period=period, task__in=task_ids).values_list(
+        "task_id", *LedgerReport._fields,
     )
-    found: dict[int, dict[int, ProgressReport]] = {}
-    for report in reports:
-        found.setdefault(report.task_id, {})[report.unit_id] = report
+    found: dict[int, dict[int, LedgerReport]] = {}
+    for task_id, *fields in reports:
+        report = LedgerReport(*fields)
+        found.setdefault(task_id, {})[report.unit_id] = report
     return found
 
 

@@ -86,39 +86,49 @@ def due_periods(today: datetime.date) -> DuePeriods:
     return last_due, next_due
 
 
-def task_lights(
-    *, tasks: list[Task], today: datetime.date | None = None, due: DuePeriods | None = None,
-) -> dict[int, TaskLights]:
-    """Lights of the tasks and of each of their lead units (2 queries whatever the count, and
-    the working days to the next due date counted once when a period is still to fall due).
-    ``due``: ``due_periods(today)`` when the caller reads lights chunk by chunk (one query less
-    per chunk).
+class TaskLightsReader:
+    """Lights of tasks and of each of their lead units: one query per call, whatever the count of
+    tasks; the due periods (1 query) are read and the query is built once, when the reader is
+    made — a ledger reads the lights of its rows chunk by chunk with one reader. The working
+    days to the next due date are counted once, when a period is still to fall due.
 
-    Needs ``task.plan`` loaded (select_related) for the time-elapsed expected progress.
+    The tasks need ``task.plan`` loaded (select_related) for the time-elapsed expected progress.
     """
-    today = today or timezone.localdate()
-    last_due, next_due = due or due_periods(today)
-    next_days = _working_days_until(today, next_due) if next_due else None
-    reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
-    submitted = reports.filter(submitted_at__isnull=False)
-    rows = TaskAssignment.objects.filter(task__in=[t.pk for t in tasks], role=AssignmentRole.LEAD).annotate(
-        progress=Subquery(submitted.order_by("-period__year", "-period__month").values("progress")[:1]),
-        last_submitted=Exists(submitted.filter(period=last_due)) if last_due else Q(pk__in=[]),
-        next_submitted=Exists(submitted.filter(period=next_due)) if next_due else Q(pk__in=[]),
-    ).values_list("task_id", "unit_id", "progress", "last_submitted", "next_submitted")
-    by_task: dict[int, TaskLights] = {}
-    plans = {t.pk: t.plan for t in tasks}
-    for task_id, unit_id, progress, last_submitted, next_submitted in rows:
-        plan = plans[task_id]
-        light = unit_light(
-            today=today, progress=progress,
-            expected=expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=today),
-            last_due=_due(last_due, last_submitted, plan), next_due=_due(next_due, next_submitted, plan, next_days),
+
+    def __init__(self, today: datetime.date | None = None):
+        self.today = today or timezone.localdate()
+        self.last_due, self.next_due = due_periods(self.today)
+        self.next_days = _working_days_until(self.today, self.next_due) if self.next_due else None
+        reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
+        submitted = reports.filter(submitted_at__isnull=False)
+        self.rows = TaskAssignment.objects.filter(role=AssignmentRole.LEAD).annotate(
+            progress=Subquery(submitted.order_by("-period__year", "-period__month").values("progress")[:1]),
+            last_submitted=Exists(submitted.filter(period=self.last_due)) if self.last_due else Q(pk__in=[]),
+            next_submitted=Exists(submitted.filter(period=self.next_due)) if self.next_due else Q(pk__in=[]),
+        ).order_by("task_id", "sort_order").values_list(
+            "task_id", "unit_id", "progress", "last_submitted", "next_submitted",
         )
-        by_task.setdefault(task_id, TaskLights(task=light)).units[unit_id] = light
-    for lights in by_task.values():
-        lights.task = worst(list(lights.units.values()))
-    return by_task
+
+    def __call__(self, tasks: list[Task]) -> dict[int, TaskLights]:
+        today, plans = self.today, {t.pk: t.plan for t in tasks}
+        by_task: dict[int, TaskLights] = {}
+        for task_id, unit_id, progress, last_submitted, next_submitted in self.rows.filter(task_id__in=list(plans)):
+            plan = plans[task_id]
+            light = unit_light(
+                today=today, progress=progress,
+                expected=expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=today),
+                last_due=_due(self.last_due, last_submitted, plan),
+                next_due=_due(self.next_due, next_submitted, plan, self.next_days),
+            )
+            by_task.setdefault(task_id, TaskLights(task=light)).units[unit_id] = light
+        for lights in by_task.values():
+            lights.task = worst(list(lights.units.values()))
+        return by_task
+
+
+def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dict[int, TaskLights]:
+    """Lights of the tasks and of each of their lead units (2 queries whatever the count)."""
+    return TaskLightsReader(today)(tasks)
 
 
 def _working_days_until(today: datetime.date, period: ReportingPeriod) -> int:
