@@ -4,7 +4,7 @@ A job is sent once the transaction commits. When the broker cannot be reached th
 still succeeds and the outage is logged: the rows the job would have worked on stay as they
 are (an e-mail copy not sent, an import still pending), and the scan that looks for such rows
 queues them again (``inbox.notification_email_requeue`` daily, ``plans.plan_import_run_requeue``
-hourly).
+hourly, ``reports.services.exports.export_job_requeue`` every ten minutes).
 
 Publishing to a dead broker costs up to one connect timeout (about a second, see the Celery
 settings). So that a request queueing many jobs (a bulk approval notifies per filing) does not

@@ -29,6 +29,7 @@ BEAT = {
                            crontab(minute=0, hour=8, day_of_month=1, month_of_year="1,4,7,10")),
     "dispatch-report-schedule": ("reports.dispatch_report_schedule", crontab(minute=0, hour=9)),
     "standings-refresh": ("reports.standings_refresh", crontab(minute=5)),
+    "files-housekeeping": ("reports.files_housekeeping", crontab(minute="*/10")),
 }
 # The jobs of the tasks domain, all idempotent by their claims, hence acknowledged late.
 TASKS_JOBS = {"tasks.plan_import_run", "tasks.period_open_current", "tasks.notification_email"}

@@ -51,6 +51,8 @@ def test_a_large_export_becomes_a_job_with_a_download(client, office, plan, djan
     assert page.status_code == 200
     download = reverse("ledger-export-download", args=[job.pk])
     assert download in page.content.decode() and "hx-trigger" not in page.content.decode()
+    kept = timezone.localtime(job.created_at + timedelta(days=7))
+    assert f"文件保留至 {kept:%Y-%m-%d %H:%M}，之后自动删除" in page.content.decode()
     file = client.get(download)
     assert file.status_code == 200 and file["Content-Disposition"].startswith("attachment;")
     assert len(codes_in(b"".join(file.streaming_content))) == 57
@@ -149,3 +151,67 @@ def test_create_queues_on_commit(office, plan, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = export_job_create(user=office, kind="findings", params={})
     assert len(callbacks) == 1 and ExportJob.objects.get(pk=job.pk).status == "pending"
+
+
+def test_exports_nobody_writes_are_queued_again(office, plan, settings, django_capture_on_commit_callbacks):
+    now = timezone.now()
+    jobs = {name: ExportJob.objects.create(kind="tasks", params={"plan": str(plan.pk)}, requested_by=office)
+            for name in ["waiting", "just_asked", "running", "worker_died", "done"]}
+    ages = {"waiting": timedelta(minutes=6), "just_asked": timedelta(minutes=1)}
+    for name, age in ages.items():
+        ExportJob.objects.filter(pk=jobs[name].pk).update(created_at=now - age)
+    ExportJob.objects.filter(pk=jobs["running"].pk).update(status="running", started_at=now - timedelta(minutes=5))
+    died = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    ExportJob.objects.filter(pk=jobs["worker_died"].pk).update(status="running", started_at=died,
+                                                               created_at=died)
+    ExportJob.objects.filter(pk=jobs["done"].pk).update(status="failed", created_at=now - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert exports.export_job_requeue() == 2
+    assert len(callbacks) == 2  # each queued once, once the transaction commits
+    statuses = dict(ExportJob.objects.values_list("pk", "status"))
+    assert statuses[jobs["waiting"].pk] == statuses[jobs["worker_died"].pk] == "done"  # run in-process
+    assert statuses[jobs["just_asked"].pk] == "pending" and statuses[jobs["running"].pk] == "running"
+
+
+def test_finished_exports_are_deleted_with_their_files_after_the_keep_days(office, plan, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.EXPORT_KEEP_DAYS = 7
+    old, recent = (ExportJob.objects.create(kind="tasks", params={"plan": str(plan.pk)}, requested_by=office)
+                   for _ in range(2))
+    for job in (old, recent):
+        export_job_run(export_id=job.pk)
+    waiting = ExportJob.objects.create(kind="tasks", params={}, requested_by=office)
+    failed = ExportJob.objects.create(kind="tasks", params={"unit": "999999"}, requested_by=office)
+    export_job_run(export_id=failed.pk)
+    eight_days = timezone.now() - timedelta(days=8)
+    ExportJob.objects.filter(pk__in=[old.pk, waiting.pk, failed.pk]).update(created_at=eight_days)
+    old.refresh_from_db()
+    old_file = Path(old.file.path)
+    assert old_file.exists()
+    assert exports.export_job_purge() == 2
+    assert not old_file.exists()
+    assert set(ExportJob.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    recent.refresh_from_db()
+    assert Path(recent.file.path).exists()
+    assert exports.export_job_purge() == 0
+
+
+def test_the_housekeeping_job_reports_what_it_did(office, plan, django_capture_on_commit_callbacks):
+    from reports.jobs.housekeeping import files_housekeeping_job
+
+    job = ExportJob.objects.create(kind="tasks", params={"plan": str(plan.pk)}, requested_by=office)
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = files_housekeeping_job.apply().get()
+    assert result == "重新排队 1 个导出，删除 0 个过期导出、0 份未保存的上传"
+    assert ExportJob.objects.get(pk=job.pk).status == "done"
+
+
+def test_the_housekeeping_command_is_the_job(office, plan, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("tidy_report_files", stdout=out)
+    assert out.getvalue().strip() == "重新排队 0 个导出，删除 0 个过期导出、0 份未保存的上传"

@@ -20,7 +20,11 @@ from openpyxl import load_workbook
 from reports.models import RoundtripUpload
 from reports.roundtrip import SHEET_NAME, RoundtripError
 from reports.selectors.roundtrip import roundtrip_template_file
-from reports.services.roundtrip import roundtrip_upload_confirm, roundtrip_upload_create
+from reports.services.roundtrip import (
+    roundtrip_upload_confirm,
+    roundtrip_upload_create,
+    roundtrip_upload_purge,
+)
 from tasks.choices import AssignmentRole, ReviewAction
 from tasks.models import ProgressReport, ReviewEvent, Task
 from tasks.selectors.dispatch import reporting_inbox
@@ -267,3 +271,20 @@ def test_errors_and_missing_text_are_enforced_at_confirmation(lead_user, june):
     assert snapshot() == before
     (draft,) = roundtrip_upload_confirm(user=lead_user, pk=incomplete.pk, submit=False)
     assert (draft.status, draft.completed) == ("draft", "只写了完成情况")
+
+
+def test_unsaved_uploads_are_purged_after_the_keep_days_saved_ones_stay(lead_user, june, settings):
+    settings.ROUNDTRIP_UNSAVED_KEEP_DAYS = 7
+    saved = upload(lead_user, june, fill(template_of(lead_user, june), {"1.1": COMPLETE}))
+    roundtrip_upload_confirm(user=lead_user, pk=saved.pk, submit=False)
+    left = upload(lead_user, june, fill(template_of(lead_user, june), {"1.3": COMPLETE}))
+    invalid = upload(lead_user, june, fill(template_of(lead_user, june), {"1.1": {**COMPLETE, "progress": "abc"}}))
+    assert (left.status, invalid.status) == ("preview", "invalid")
+    before = snapshot()
+    with time_machine.travel(at(2022, 7, 11, 9), tick=False):  # a week less a day later
+        assert roundtrip_upload_purge() == 0
+    with time_machine.travel(at(2022, 7, 11, 11), tick=False):
+        assert roundtrip_upload_purge() == 2
+        assert roundtrip_upload_purge() == 0
+    assert list(RoundtripUpload.objects.values_list("pk", flat=True)) == [saved.pk]
+    assert snapshot() == before  # the saved reports are untouched

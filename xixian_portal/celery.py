@@ -55,6 +55,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=9),
         "options": BEAT_PUBLISH,
     },
+    # Ledger exports stuck in the queue are queued again; old exports and unsaved uploads go.
+    "files-housekeeping": {
+        "task": "reports.files_housekeeping",
+        "schedule": crontab(minute="*/10"),
+        "options": BEAT_PUBLISH,
+    },
     # The dashboards' summary as of now, and any month just ended as of its last instant.
     "standings-refresh": {
         "task": "reports.standings_refresh",

@@ -289,6 +289,8 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # (a fixed number of queries per chunk, memory bounded by the chunk).
 LEDGER_INLINE_MAX_ROWS = env_int("LEDGER_INLINE_MAX_ROWS", 2000)
 LEDGER_CHUNK_ROWS = env_int("LEDGER_CHUNK_ROWS", 50)
+# A finished export (its file and its status page) is kept this many days, then deleted.
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # Supervision (督查督办): the escalation ladder 提醒 → 催办 → 督办单 → 通报, in working days.
 # 提醒 this many working days before a due date; 催办 on the due date; a 督办单 when an item is
@@ -326,6 +328,9 @@ ROUNDTRIP_MAX_BYTES = env_int("ROUNDTRIP_MAX_BYTES", 2 * 1024 * 1024)
 ROUNDTRIP_MAX_ROWS = env_int("ROUNDTRIP_MAX_ROWS", 500)
 ROUNDTRIP_MAX_UNCOMPRESSED = env_int("ROUNDTRIP_MAX_UNCOMPRESSED", 20 * 1024 * 1024)
 ROUNDTRIP_UPLOAD_TTL_HOURS = env_int("ROUNDTRIP_UPLOAD_TTL_HOURS", 24)
+# An upload that was never saved (expired preview, file with errors) is deleted after this
+# many days; a saved one stays, the record of what the file changed.
+ROUNDTRIP_UNSAVED_KEEP_DAYS = env_int("ROUNDTRIP_UNSAVED_KEEP_DAYS", 7)
 
 # The plan imported by `make run` and by `import_plan` without a path.
 SEED_PLAN_PATH = BASE_DIR / "fixtures" / "plan_2020_2022.txt"

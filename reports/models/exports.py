@@ -3,6 +3,9 @@ file that only the person who asked may download."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -72,6 +75,11 @@ class ExportJob(models.Model):
     @property
     def status_choice(self) -> ExportJob.Status:
         return ExportJob.Status(self.status)
+
+    @property
+    def keep_until(self) -> datetime:
+        """When the housekeeping job deletes the export and its file."""
+        return self.created_at + timedelta(days=settings.EXPORT_KEEP_DAYS)
 
     @property
     def percent(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -46,9 +46,7 @@ def export_job_run(*, export_id: int) -> ExportJob | None:
     that a second delivery of the job does nothing; returns None then. A run whose worker died
     (running for longer than any job may) is claimed again."""
     now = timezone.now()
-    # A run started longer ago than the hard time limit of any job has lost its worker.
-    dead = Q(status=ExportJob.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT))
-    claimed = ExportJob.objects.filter(Q(status=ExportJob.Status.PENDING) | dead, pk=export_id).update(
+    claimed = ExportJob.objects.filter(Q(status=ExportJob.Status.PENDING) | _worker_died(now), pk=export_id).update(
         status=ExportJob.Status.RUNNING, started_at=now, rows_done=0,
     )
     if claimed != 1:
@@ -63,6 +61,53 @@ def export_job_run(*, export_id: int) -> ExportJob | None:
         _fail(job, FAILED_MESSAGE)
         raise
     return job
+
+
+def _worker_died(now: datetime) -> Q:
+    """A run started longer ago than the hard time limit of any job has lost its worker."""
+    return Q(status=ExportJob.Status.RUNNING, started_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT))
+
+
+def export_job_requeue(*, older_than_minutes: int = 5) -> int:
+    """Queue again the exports nobody is writing: pending for longer than ``older_than_minutes``
+    (the broker was down when they were asked for, or the job was lost) or running longer than
+    any job may; returns how many. Queued twice, an export is still written once (the claim)."""
+    from reports.jobs.exports import ledger_export_job
+
+    now = timezone.now()
+    waiting = Q(status=ExportJob.Status.PENDING, created_at__lt=now - timedelta(minutes=older_than_minutes))
+    # The partial index export_job_pending serves the first half; running rows are few.
+    ids = list(ExportJob.objects.filter(waiting | _worker_died(now)).order_by("pk").values_list("pk", flat=True))
+    for export_id in ids:
+        enqueue_on_commit(ledger_export_job, export_id)
+    return len(ids)
+
+
+def export_job_purge(*, older_than_days: int | None = None) -> int:
+    """Delete the finished exports (done or failed) older than ``EXPORT_KEEP_DAYS`` and their
+    files; returns how many. A file is deleted after its row, so a failure leaves at worst a
+    file nobody links to, never a link to no file."""
+    days = settings.EXPORT_KEEP_DAYS if older_than_days is None else older_than_days
+    finished = ExportJob.objects.filter(
+        status__in=[ExportJob.Status.DONE, ExportJob.Status.FAILED], created_at__lt=timezone.now() - timedelta(days=days),
+    )
+    purged = 0
+    for job in finished.only("pk", "file").iterator():
+        name, storage = job.file.name, job.file.storage
+        job.delete()
+        if name:
+            storage.delete(name)
+        purged += 1
+    return purged
+
+
+def files_housekeeping() -> str:
+    """The job every ten minutes: exports nobody is writing queued again, finished exports past
+    ``EXPORT_KEEP_DAYS`` and round-trip uploads never saved deleted; says how many of each."""
+    from reports.services.roundtrip import roundtrip_upload_purge
+
+    requeued, purged, uploads = export_job_requeue(), export_job_purge(), roundtrip_upload_purge()
+    return f"重新排队 {requeued} 个导出，删除 {purged} 个过期导出、{uploads} 份未保存的上传"
 
 
 def _write(job: ExportJob) -> None:

@@ -8,7 +8,9 @@ nothing saved.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
@@ -47,6 +49,18 @@ def roundtrip_upload_create(*, user: User, period: ReportingPeriod, filename: st
         issues=[issue.as_dict() for issue in issues],
         status=Status.INVALID if blocked or not parsed.rows else Status.PREVIEW,
     )
+
+
+def roundtrip_upload_purge(*, older_than_days: int | None = None) -> int:
+    """Delete the uploads never saved (previews left to expire, files with errors) older than
+    ``ROUNDTRIP_UNSAVED_KEEP_DAYS``: they changed nothing and hold the unit's typed text.
+    Returns how many."""
+    days = settings.ROUNDTRIP_UNSAVED_KEEP_DAYS if older_than_days is None else older_than_days
+    unsaved = RoundtripUpload.objects.exclude(status=Status.SAVED).filter(
+        created_at__lt=timezone.now() - timedelta(days=days),
+    )
+    deleted, _ = unsaved.delete()
+    return deleted
 
 
 @transaction.atomic
