@@ -193,7 +193,7 @@ FINDING_LEDGER_COLUMNS: tuple[Column[Finding], ...] = (
     Column("整改措施", 28, lambda f: _rectification(f, "measures")),
     Column("整改结果", 24, lambda f: _rectification(f, "result")),
     Column("销号日期", 11, lambda f: timezone.localtime(f.closed_at).date() if f.closed_at else None, align="center"),
-    Column("逾期工作日", 8, lambda f: f.light.overdue_days, align="right", number_format="0"),
+    Column("逾期工作日", 8, lambda f: f.overdue_days, align="right", number_format="0"),
     Column("灯", 7, lambda f: f.light.light.label, align="center", fill=lambda f: _light_fill(f.light.light)),
 )
 

@@ -179,3 +179,16 @@ def test_indicator_ledger_queries(client, office, plan, december_2020, django_as
     # session, user, plan, count, indicators with task and plan, the chunk's latest actuals.
     with django_assert_num_queries(6):
         indicator_ledger(client, None, plan=plan.pk)
+
+
+def test_a_rectification_handed_in_late_keeps_its_working_days_overdue(client, office, inspector, lead_user):
+    """Due Monday 13 October, handed in on Wednesday the 15th (2 working days late), closed out on
+    the 16th: the ledger still says how late it was, the light is green (nothing is owed)."""
+    late = make_finding(inspector, make_round(inspector), found_on=d("2025-09-29"))
+    with frozen(d("2025-10-15")):
+        finding_rectification_save(user=lead_user, finding=late, measures="补充告知单", result="已整改")
+        finding_submit(user=lead_user, finding=late)
+    with frozen(d("2025-10-16")):
+        finding_verify(user=inspector, finding=late, close=True)
+    row = by_number(ledger(client, office))[late.number]
+    assert (row[10].value, row[14].value, row[15].value) == ("已销号", 2, "绿灯")

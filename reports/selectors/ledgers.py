@@ -24,7 +24,8 @@ from django.utils import timezone
 from reports.models import ExportJob
 from supervision.choices import FindingStatus, Severity
 from supervision.models import Finding
-from supervision.selectors import finding_list, findings_with_lights
+from supervision.selectors import finding_light, finding_list
+from supervision.services.ladder import Calendar
 from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light, Role
 from tasks.filters import TaskFilter
 from tasks.lights import LightResult
@@ -236,11 +237,31 @@ def finding_ledger_findings(*, user: User, params: Mapping[str, str], today: dat
 
 
 def finding_ledger_rows(*, findings: QuerySet[Finding], today: datetime.date | None = None) -> Iterator[Finding]:
-    """Findings with their light (``finding.light``), chunk by chunk: the findings, and the
-    calendar's overrides for the chunk's due dates."""
+    """Findings with their light (``finding.light``) and their working days overdue
+    (``finding.overdue_days``: up to today while the unit owes its rectification, up to the day
+    it handed it in once it has), chunk by chunk: the findings, and the calendar's overrides for
+    the chunk's dates."""
+    today = today or timezone.localdate()
     size = _chunk_rows()
     for chunk in chunked(findings.iterator(chunk_size=size), size):
-        yield from findings_with_lights(chunk, today=today)
+        handed_in = {finding.pk: day for finding in chunk if (day := _handed_in(finding))}
+        dates = [today, *(finding.due_date for finding in chunk), *handed_in.values()]
+        calendar = Calendar(min(dates), max(dates))
+        for finding in chunk:
+            finding.light = finding_light(finding, today=today, calendar=calendar)
+            day = handed_in.get(finding.pk)
+            late = day is not None and day > finding.due_date
+            finding.overdue_days = calendar.between(finding.due_date, day) if late else finding.light.overdue_days
+            yield finding
+
+
+def _handed_in(finding: Finding) -> datetime.date | None:
+    """The day the unit last handed in its rectification, once the finding no longer waits on it."""
+    if finding.is_pending_unit:
+        return None
+    rectification = getattr(finding, "rectification", None)  # selected with the finding
+    submitted = rectification.submitted_at if rectification else None
+    return timezone.localdate(submitted) if submitted else None
 
 
 # --- 指标台账 -----------------------------------------------------------------------------------
