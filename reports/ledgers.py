@@ -30,7 +30,7 @@ from reports.selectors.ledgers import (
     indicator_ledger_plan,
     indicator_ledger_rows,
     ledger_period,
-    ledger_plans,
+    ledger_plan_titles,
     plan_ledger_tasks,
     task_ledger_rows,
     task_ledger_tasks,
@@ -262,12 +262,12 @@ class LedgerExport:
     fallback: str  # ASCII download name
 
 
-def _title_plan(plans: list[ActionPlan]) -> str:
-    if not plans:
+def _title_plan(titles: list[str]) -> str:
+    if not titles:
         return ""
-    if len(plans) == 1:
-        return plans[0].title
-    return f"{plans[0].title}等{len(plans)}个行动方案"
+    if len(titles) == 1:
+        return titles[0]
+    return f"{titles[0]}等{len(titles)}个行动方案"
 
 
 def task_ledger_export(*, user: User, params: Mapping[str, str], today: date | None = None) -> LedgerExport:
@@ -276,7 +276,7 @@ def task_ledger_export(*, user: User, params: Mapping[str, str], today: date | N
     today = today or timezone.localdate()
     tasks = task_ledger_tasks(user=user, params=params)
     period = ledger_period(params=params)
-    name = f"{_title_plan(ledger_plans(tasks=tasks))}{TASK_LEDGER_NAME}"
+    name = f"{_title_plan(ledger_plan_titles(tasks=tasks))}{TASK_LEDGER_NAME}"
     ledger = Ledger(
         title=f"{name}（{as_of_label(today)}）",
         subtitle=_period_line(period, today),

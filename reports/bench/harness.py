@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     _django_setup(url)
     from reports.bench.runner import scales_run  # needs Django set up
 
-    started = datetime.now().astimezone()
+    started, commit = datetime.now().astimezone(), _git_commit()  # the code measured, not what HEAD became since
     runs = scales_run(scales=args.scales, repeat=args.repeat, warmup=args.warmup)
-    meta = _meta(args, server_version, started)
+    meta = _meta(args, server_version, started, commit)
     _report_write(meta, runs)
     return 0
 
@@ -96,7 +96,7 @@ def _django_setup(url: str) -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _meta(args: argparse.Namespace, server_version: str, started: datetime) -> dict:
+def _meta(args: argparse.Namespace, server_version: str, started: datetime, commit: str) -> dict:
     import django
 
     return {
@@ -109,7 +109,7 @@ def _meta(args: argparse.Namespace, server_version: str, started: datetime) -> d
         "django": django.get_version(),
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "commit": _git_commit(),
+        "commit": commit,
         "scales": args.scales,
         "repeat": args.repeat,
         "warmup": args.warmup,

@@ -59,9 +59,12 @@ def office_scope_user() -> User:
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items; a list is let go before the next one is read, so that a reader
+    which also lets go of its chunk holds one chunk at a time, never two."""
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+        del chunk
 
 
 def _chunk_rows() -> int:
@@ -137,12 +140,11 @@ def ledger_period(*, params: Mapping[str, str]) -> ReportingPeriod | None:
     return ReportingPeriod.objects.filter(Exists(reported)).order_by("-year", "-month").first()
 
 
-def ledger_plans(*, tasks: QuerySet[Task]) -> list[ActionPlan]:
-    """The plans the exported tasks belong to, newest first (1 query): the ledger's title."""
-    plans = ActionPlan.objects.filter(pk__in=tasks.order_by().values("plan_id")).defer(
-        "source_text", "preamble", "closing_text",
-    )
-    return list(plans.order_by("-end_year", "-id"))
+def ledger_plan_titles(*, tasks: QuerySet[Task]) -> list[str]:
+    """The titles of the plans the exported tasks belong to, newest first (1 query): the
+    ledger's title."""
+    plans = ActionPlan.objects.filter(pk__in=tasks.order_by().values("plan_id"))
+    return list(plans.order_by("-end_year", "-id").values_list("title", flat=True))
 
 
 def task_ledger_rows(
@@ -176,6 +178,7 @@ def task_ledger_rows(
                 task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], light.task if light else None,
                 leads, supporting, indicators.get(task.pk, []),
             )
+        del chunk, units, indicators, reports, lights  # written: gone before the next chunk is read
 
 
 def _task_units(task_ids: list[int]) -> dict[int, tuple[list[LedgerUnit], list[LedgerUnit]]]:

@@ -260,7 +260,7 @@ class Indicator(models.Model):
         value = _plain(self.target_value)
         if self.comparator == Comparator.RANGE:
             return f"{value}–{_plain(self.target_max)} {self.unit_of_measure}"
-        return f"{self.get_comparator_display()} {value} {self.unit_of_measure}"
+        return f"{Comparator(self.comparator).label} {value} {self.unit_of_measure}"
 
     @property
     def period_display(self) -> str:
