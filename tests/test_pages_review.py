@@ -30,6 +30,7 @@ from tasks.models import (
     Unit,
     WorkingDayOverride,
 )
+from tasks.selectors.dispatch import review_waiting_counts
 from tasks.services.dispatch import (
     ReportInput,
     annual_plan_save,
@@ -633,3 +634,11 @@ def test_pages_have_no_inline_script_or_style(as_office, pages, page):
     assert " style=" not in html and "<style" not in html
     assert "/static/css/review.css" in html
     assert "//cdn" not in html and "https://" not in html
+
+
+def test_tabs_count_each_kind_apart(as_office, spread, contribution, lead_user):
+    # spread: three reports await review (one approved, one returned); one contribution; no annual plan.
+    response = ok(as_office.get(reverse("review-queue")))
+    assert dict((k.key, n) for k, n in response.context["tabs"]) == {"report": 3, "contribution": 1, "annual": 0}
+    # A unit reviews nothing.
+    assert review_waiting_counts(user=lead_user) == {"report": 0, "contribution": 0, "annual": 0}

@@ -3,7 +3,7 @@ or the length of a report's history.
 
 Each budget names its queries. Every signed-in page costs, besides its own: the session, the
 user with its unit (top bar), the offices inside the user's unit (``visible_to``), how many of
-each kind of filing await review (the tabs, three counts — not on the single review pages),
+each kind of filing await review (the tabs, one query — not on the single review pages),
 the years whose holidays are missing (calendar warning) and the unread notifications (top bar).
 """
 
@@ -22,10 +22,10 @@ from tasks.services.dispatch import (
 )
 from tests.test_pages_review import LEAD_CODES, at, submit_report, task
 
-# session, user + unit, offices inside the unit, paginator count, 3 tab counts, calendar years,
+# session, user + unit, offices inside the unit, paginator count, the tab counts (one UNION), calendar years,
 # unread notifications, the filter's choices (periods; groups + plan; units), the page of
 # filings + task + group + plan + unit + period (one join)
-QUEUE_QUERIES = 13
+QUEUE_QUERIES = 11
 
 # session, user + unit, offices inside the unit, the report + task + plan + group + unit +
 # period + author, previous and next awaiting (2), review record + actors, the previous report
@@ -39,8 +39,8 @@ REVIEW_QUERIES = 14
 OTHER_REVIEW_QUERIES = 10
 
 # session, user + unit, periods with their counts (one aggregate query), offices inside the
-# unit, 3 tab counts, calendar years, unread notifications
-PERIODS_QUERIES = 9
+# unit, the tab counts (one UNION), calendar years, unread notifications
+PERIODS_QUERIES = 7
 
 
 
