@@ -25,11 +25,11 @@ class DispatchReportKind(models.TextChoices):
             return range(1, 7) if number == 1 else range(7, 13)
         return range(1, 13)
 
-    @property
-    def title_suffix(self) -> str:
-        """What follows the period in a report's title: 「2020年10月」「调度报告」, 「2020年上半年」
-        「工作总结会材料」, 「2020年度」「总结报告」 (the kind's label would say 月, 半年, 年度 twice)."""
-        return {"monthly": "调度报告", "half_year": "工作总结会材料", "annual": "总结报告"}[self.value]
+    def title(self, year: int, number: int) -> str:
+        """「2020年10月调度报告」, 「2020年上半年工作总结会材料」, 「2020年度总结报告」: the period, then
+        what the report is (the kind's label would say 月, 半年, 年度 twice)."""
+        suffix = {"monthly": "调度报告", "half_year": "工作总结会材料", "annual": "总结报告"}[self.value]
+        return f"{self.period_label(year, number)}{suffix}"
 
     def period_label(self, year: int, number: int) -> str:
         """「2020年10月」, 「2020年上半年」, 「2020年度」."""

@@ -417,7 +417,7 @@ def report_content(scope: Scope, *, on_section: Callable[[int, str], None] | Non
     step(5, "读取任务和填报情况")
     basis = report_basis(scope)
     content: dict[str, Any] = {
-        "title": f"{scope.label}{scope.kind.title_suffix}", "kind": scope.kind.value, "year": scope.year,
+        "title": scope.kind.title(scope.year, scope.number), "kind": scope.kind.value, "year": scope.year,
         "number": scope.number, "period": {"label": scope.label, "start": _day(scope.start), "end": _day(scope.end)},
         "plan": {"id": scope.plan.pk, "title": scope.plan.title}, "as_of": _day(scope.today),
         "sections": [{"key": key, "title": SECTIONS[key].title} for key in keys],

@@ -99,7 +99,7 @@ class DispatchReport(models.Model):
     @property
     def title(self) -> str:
         """「2020年10月调度报告」, 「2020年上半年工作总结会材料」, 「2020年度总结报告」."""
-        return f"{self.period_label}{self.kind_choice.title_suffix}"
+        return self.kind_choice.title(self.year, self.number)
 
     @property
     def is_building(self) -> bool:

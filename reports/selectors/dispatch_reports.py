@@ -52,8 +52,8 @@ class ReportRow:
     report: DispatchReport | None
 
     @property
-    def label(self) -> str:
-        return self.kind.period_label(self.year, self.number)
+    def title(self) -> str:
+        return self.kind.title(self.year, self.number)
 
 
 def dispatch_report_rows(*, user: User) -> tuple[list[ReportRow], list[ReportRow]]:

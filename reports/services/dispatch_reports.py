@@ -207,7 +207,7 @@ def dispatch_report_schedule(*, today: datetime.date | None = None) -> list[str]
     existing = {(r.kind, r.year, r.number): r for r in DispatchReport.objects.filter(year=year)}
     lines = []
     for kind, report_year, number in scheduled_reports(year=year, month=month):
-        label = f"{DispatchReportKind(kind).period_label(report_year, number)}{DispatchReportKind(kind).title_suffix}"
+        label = DispatchReportKind(kind).title(report_year, number)
         found = existing.get((kind, report_year, number))
         if found is not None and not _went_silent(found):
             lines.append(f"{label}：已有（{found.get_status_display()}）")
