@@ -21,6 +21,7 @@ from django.utils import timezone
 from reports.ledgers import ledger_export
 from reports.models import ExportJob
 from reports.selectors.ledgers import LedgerParamsError
+from reports.services.roundtrip import roundtrip_upload_purge
 from reports.xlsx import ledger_write
 from tasks.models import User
 from tasks.queueing import enqueue_on_commit
@@ -104,8 +105,6 @@ def export_job_purge(*, older_than_days: int | None = None) -> int:
 def files_housekeeping() -> str:
     """The job every ten minutes: exports nobody is writing queued again, finished exports past
     ``EXPORT_KEEP_DAYS`` and round-trip uploads never saved deleted; says how many of each."""
-    from reports.services.roundtrip import roundtrip_upload_purge
-
     requeued, purged, uploads = export_job_requeue(), export_job_purge(), roundtrip_upload_purge()
     return f"重新排队 {requeued} 个导出，删除 {purged} 个过期导出、{uploads} 份未保存的上传"
 
