@@ -33,6 +33,7 @@ from reports.xlsx import (
     Column,
     neutralise,
     typed,
+    workbook_save,
 )
 
 Row = dict[str, Any]
@@ -162,7 +163,7 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
         _sheet_write(sheet, title=title, subtitle=subtitle, columns=COLUMNS[section["key"]],
                      rows=section_rows(content, section["key"]))
     stream = BytesIO()
-    workbook.save(stream)
+    workbook_save(workbook, stream)
     return stream.getvalue()
 
 

@@ -44,6 +44,7 @@ from reports.xlsx import (
     TITLE_FONT,
     Column,
     neutralise,
+    workbook_save,
 )
 
 # The hidden marker: which kind of template this is, its layout version, its period and unit.
@@ -149,7 +150,7 @@ def template_bytes(*, spec: TemplateSpec) -> bytes:
     # Sheets can be neither added nor unhidden, so the marker stays where the reader looks.
     workbook.security = WorkbookProtection(lockStructure=True)
     stream = BytesIO()
-    workbook.save(stream)
+    workbook_save(workbook, stream)
     return stream.getvalue()
 
 

@@ -16,18 +16,24 @@ workbook-level names or sheet tail elements and are set once the rows are counte
 
 Every string cell goes through ``neutralise`` so that no ledger can carry a formula
 (「=HYPERLINK(…)」 in a task title stays text).
+
+Every workbook the portal writes is saved by ``workbook_save``: deflated with less memory than
+zlib's default (``DEFLATE_MEM_LEVEL``), so a large sheet is compressed in blocks small enough
+that Python never needs more than its first 32 KiB output buffer per block.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from typing import IO, Any, Generic, Literal, TypeVar
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -39,6 +45,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.writer.excel import ExcelWriter
 
 RowT = TypeVar("RowT")
 CellValue = str | int | float | Decimal | date | datetime | None
@@ -67,6 +74,12 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # recompute row heights of a generated file until a cell is edited).
 LINE_HEIGHT = 14.0
 FOOTER = "第 &P 页，共 &N 页"
+# zlib's memory level for the parts of a workbook (its default is 8). At 8, deflate collects up to
+# 16 K symbols per block and hands a block over at once: a large sheet's blocks pass the 32 KiB
+# of Python's first output buffer, which then adds 64 KiB more and joins the two (about 0.1 MiB
+# more at the peak of a ledger of 570 rows and up than of one of 57). At 6, blocks of 4 K symbols
+# stay under it and deflate's own tables are smaller; the file is about 0.5 % larger.
+DEFLATE_MEM_LEVEL = 6
 
 # 红黄绿灯 as cell fills: Excel's own "good / neutral / bad" pastels, on which black text
 # stays readable when printed in grey.
@@ -157,8 +170,30 @@ def ledger_write(
     _write_header(sheet, ledger)
     count = _write_rows(sheet, ledger, rows, progress, progress_every)
     _set_ranges(sheet, ledger, last_row=ledger.header_row + count)
-    workbook.save(stream)
+    workbook_save(workbook, stream)
     return count
+
+
+class _WorkbookArchive(ZipFile):
+    """The zip of a workbook, its parts deflated at ``DEFLATE_MEM_LEVEL``. (``zipfile`` takes a
+    compression level but no memory level: each part's compressor is replaced as the part is
+    opened, before anything is written to it.)"""
+
+    def _open_to_write(self, zinfo: ZipInfo, force_zip64: bool = False) -> IO[bytes]:
+        part = super()._open_to_write(zinfo, force_zip64)
+        if zinfo.compress_type == ZIP_DEFLATED:
+            part._compressor = None  # zipfile's own tables let go before the next are made
+            part._compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15, DEFLATE_MEM_LEVEL)
+        return part
+
+
+def workbook_save(workbook: Workbook, stream: IO[bytes] | str) -> None:
+    """``workbook.save(stream)``, with the workbook's parts deflated at ``DEFLATE_MEM_LEVEL``."""
+    if workbook.write_only and not workbook.worksheets:
+        workbook.create_sheet()  # as Workbook.save: a workbook has at least one sheet
+    workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)
+    with _WorkbookArchive(stream, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
 
 
 def _set_layout(sheet: WriteOnlyWorksheet, ledger: Ledger) -> None:

@@ -18,9 +18,10 @@ from tests.test_bench_harness import run
 MIB = 1024 * 1024
 
 
-def with_ledger(scale_run: ScaleRun, *, rows, ledger_ms, bare_ms, peak_mib) -> ScaleRun:
-    scale_run.ledger = LedgerFigures(rows=rows, ledger_seconds=[ledger_ms / 1000] * 3,
-                                     bare_seconds=[bare_ms / 1000] * 3, peak_bytes=int(peak_mib * MIB))
+def with_ledger(scale_run: ScaleRun, *, rows, ledger_ms, bare_ms, peak_mib, first_peak_mib=None) -> ScaleRun:
+    first = int(first_peak_mib * MIB) if first_peak_mib is not None else None
+    scale_run.ledger = LedgerFigures(rows=rows, ledger_seconds=[ledger_ms / 1000] * 3, bare_seconds=[bare_ms / 1000] * 3,
+                                     peak_bytes=int(peak_mib * MIB), first_peak_bytes=first)
     return scale_run
 
 
@@ -36,6 +37,21 @@ def test_ledger_goals_met():
                         peak_mib=4.5)]
     assert verdicts(runs) == {"任务台账 ÷ 裸 openpyxl": PASS, "任务台账 峰值内存 MiB": PASS,
                               "任务台账 内存 ÷ 上一规模": PASS}
+
+
+def test_the_first_export_is_shown_for_reference_not_judged():
+    runs = [with_ledger(run(1, page_ms=20, api_ms=10, floor_ms=4), rows=57, ledger_ms=110, bare_ms=100,
+                        peak_mib=0.35, first_peak_mib=0.45),
+            with_ledger(run(10, page_ms=20, api_ms=10, floor_ms=4), rows=570, ledger_ms=1100, bare_ms=1000,
+                        peak_mib=0.37, first_peak_mib=0.6)]
+    table = {row.label: row for row in table_rows(runs)}
+    assert table["任务台账 内存 ÷ 上一规模"].verdict == PASS
+    assert table["（参考）首次导出 峰值内存 MiB"].values == ["0.45", "0.60"]
+    reference = table["（参考）首次导出 内存 ÷ 上一规模"]
+    assert reference.values == ["—", "1.33"] and reference.verdict == ""
+    data = json.loads(render_json({"benchmark": "test"}, runs, table_rows(runs)))
+    assert data["ledger"][1]["first_peak_mib"] == pytest.approx(0.6)
+    assert data["ratios"]["ledger_first_memory_growth"][1] == pytest.approx(0.6 / 0.45, rel=1e-3)
 
 
 def test_ledger_goals_missed():
@@ -104,7 +120,13 @@ def test_ledger_measure_small_scale(plan, office, monkeypatch):
     figures = ledger_measure(repeat=2)
     assert figures.error == ""
     assert figures.rows == 57 and len(figures.ledger_seconds) == len(figures.bare_seconds) == 2
-    assert 0 < figures.peak_mib < 32
+    assert 0 < figures.peak_mib < 32 and 0 < figures.first_peak_mib < 32
+
+
+def test_peak_extra_bytes_after_counts_what_was_left_as_already_there():
+    kept = []
+    assert peak_extra_bytes(lambda: None, after=lambda: kept.append(bytearray(8 * MIB))) < MIB
+    assert peak_extra_bytes(lambda: kept.append(bytearray(8 * MIB)), after=lambda: None) >= 8 * MIB
 
 
 def test_peak_extra_bytes_sees_what_a_call_holds():

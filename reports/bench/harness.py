@@ -138,6 +138,8 @@ def _report_write(meta: dict, runs: list) -> None:
         "审核队列 = review-queue 第一页（营商办，待审核）；填报任务页 = reporting-inbox?period=种子方案最后一个月"
         "（新区行政审批与政务服务局填报员；当前月不在任何方案年度内）",
         "每个方案 36 个月的进展填报、审核记录、指标实际值与配合情况；当前月有待审核的进展填报",
+        "任务台账内存 = tracemalloc 峰值减去开始时已分配：连续两次导出中的第二次（目标据此判断）；"
+        "完全回收后的第一次导出另列作参考（含解释器空闲链表的回填）",
     ]
     print(render_text(title, notes, runs, rows))
     directory = Path(settings.VAR_DIR) / "bench"

@@ -8,8 +8,15 @@ openpyxl write-only workbook of the same rows and styles, and its peak memory.
   as openpyxl's documentation styles cells: what the rows and styles cost with openpyxl alone,
   without reading anything. (The portal's writer is cheaper than that per cell — it registers
   each style once and hands the sheet ready cells — which pays for part of its reads.)
-- memory: the peak of memory allocated during one export (tracemalloc), above what was
-  allocated before it started.
+- memory: the peak of memory allocated during an export (tracemalloc), above what was allocated
+  when it started, for the second of two exports traced back to back (a worker that exports
+  ledger after ledger); and, for reference, for the first export after a full collection.
+
+  The two differ by what the interpreter keeps from one export to the next: its free lists of
+  small objects, which a full collection empties and which the first export fills again up to
+  the interpreter's bounds (2000 tuples of each length; the ones Django's query compiler makes
+  are most of it) — up to about 0.1 MiB more, filling over the first few thousand rows. That is
+  memory of the interpreter, not rows the export holds, so the goals are judged on the second.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ class LedgerFigures:
     rows: int = 0
     ledger_seconds: list[float] = field(default_factory=list)
     bare_seconds: list[float] = field(default_factory=list)
-    peak_bytes: int | None = None
+    peak_bytes: int | None = None  # the second of two exports back to back: the goals
+    first_peak_bytes: int | None = None  # the first export after a full collection: for reference
     error: str = ""
 
     @property
@@ -69,6 +77,10 @@ class LedgerFigures:
     @property
     def peak_mib(self) -> float | None:
         return self.peak_bytes / MIB if self.peak_bytes is not None else None
+
+    @property
+    def first_peak_mib(self) -> float | None:
+        return self.first_peak_bytes / MIB if self.first_peak_bytes is not None else None
 
 
 def _export() -> LedgerExport:
@@ -154,11 +166,15 @@ def _timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def peak_extra_bytes(call: Callable[[], object]) -> int:
-    """Peak memory allocated while ``call`` runs, above what was allocated when it started."""
+def peak_extra_bytes(call: Callable[[], object], *, after: Callable[[], object] | None = None) -> int:
+    """Peak memory allocated while ``call`` runs, above what was allocated when it started; traced
+    from a full collection, and from before ``after`` runs if given (what ``after`` leaves behind
+    counts as already there)."""
     gc.collect()
     tracemalloc.start()
     try:
+        if after is not None:
+            after()
         base, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         call()
@@ -179,7 +195,8 @@ def ledger_measure(*, repeat: int) -> LedgerFigures:
             figures.ledger_seconds.append(_timed(ledger_write_once))
             figures.bare_seconds.append(_timed(lambda: bare_write(data)))
         data.rows.clear()  # the bare rows are not the ledger's memory
-        figures.peak_bytes = peak_extra_bytes(ledger_write_once)
+        figures.first_peak_bytes = peak_extra_bytes(ledger_write_once)
+        figures.peak_bytes = peak_extra_bytes(ledger_write_once, after=ledger_write_once)
     except Exception as exc:  # reported in the table, like an unavailable endpoint
         figures.error = f"{type(exc).__name__}: {exc}"
     return figures

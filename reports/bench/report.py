@@ -126,9 +126,10 @@ def ledger_bare_ratios(runs: list[ScaleRun]) -> list[float | None]:
     return [_ratio(lg.ledger_ms, lg.bare_ms) if (lg := _ledger(run)) else None for run in runs]
 
 
-def ledger_memory_growth(runs: list[ScaleRun]) -> list[float | None]:
-    """Peak memory at each scale ÷ at the previous scale (— at the first)."""
-    peaks = [lg.peak_mib if (lg := _ledger(run)) else None for run in runs]
+def ledger_memory_growth(runs: list[ScaleRun], peak: str = "peak_mib") -> list[float | None]:
+    """Peak memory at each scale ÷ at the previous scale (— at the first); ``peak`` names the
+    figure: the second of two exports (the goals) or the first one (for reference)."""
+    peaks = [getattr(lg, peak) if (lg := _ledger(run)) else None for run in runs]
     return [None, *(_ratio(b, a) for a, b in zip(peaks, peaks[1:], strict=False))]
 
 
@@ -151,6 +152,9 @@ def ledger_rows(runs: list[ScaleRun]) -> list[Row]:
             _verdict(all(p is not None and p < LEDGER_MEMORY_GOAL_MIB for p in peaks))),
         Row("任务台账 内存 ÷ 上一规模", [_fmt(g, 2) for g in growth], f"行数×10 时 ≤{LEDGER_MEMORY_GROWTH_GOAL}",
             _verdict(len(growth) > 1 and all(g is not None and g <= LEDGER_MEMORY_GROWTH_GOAL for g in growth[1:]))),
+        Row("（参考）首次导出 峰值内存 MiB", [_fmt(f.first_peak_mib, 2) if f else "—" for f in figures],
+            "完全回收后的第一次导出，含解释器空闲链表回填"),
+        Row("（参考）首次导出 内存 ÷ 上一规模", [_fmt(g, 2) for g in ledger_memory_growth(runs, "first_peak_mib")]),
     ]
 
 
@@ -241,12 +245,14 @@ def render_json(meta: dict, runs: list[ScaleRun], rows: list[Row]) -> str:
                    "review_queue_scale": scale_ratios(runs, REVIEW_QUEUE),
                    "reporting_inbox_scale": scale_ratios(runs, REPORTING_INBOX),
                    **{f"{key}_scale": scale_ratios(runs, key) for key in DASHBOARDS},
-                   "ledger_bare": ledger_bare_ratios(runs), "ledger_memory_growth": ledger_memory_growth(runs)},
+                   "ledger_bare": ledger_bare_ratios(runs), "ledger_memory_growth": ledger_memory_growth(runs),
+                   "ledger_first_memory_growth": ledger_memory_growth(runs, "first_peak_mib")},
         "ledger": [None if run.ledger is None else {
             "rows": run.ledger.rows, "ledger_ms": run.ledger.ledger_ms, "bare_ms": run.ledger.bare_ms,
             "ledger_samples_ms": [x * 1000 for x in run.ledger.ledger_seconds],
             "bare_samples_ms": [x * 1000 for x in run.ledger.bare_seconds],
-            "peak_mib": run.ledger.peak_mib, "error": run.ledger.error or None} for run in runs],
+            "peak_mib": run.ledger.peak_mib, "first_peak_mib": run.ledger.first_peak_mib,
+            "error": run.ledger.error or None} for run in runs],
         "query_growth": query_growth(runs),
         "table": [{"label": r.label, "values": r.values, "goal": r.goal, "verdict": r.verdict} for r in rows],
     }
