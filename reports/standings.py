@@ -1,15 +1,21 @@
 """The plan as it stood at a moment, computed from the recorded history (月末状态).
 
 ``standings_compute(plan=…, at=…)`` reads the history rows django-simple-history keeps for every
-progress report and indicator actual, and the review record, as they were at ``at`` — never
-today's rows — and derives for each lead unit on each task: its progress, the time-elapsed
+progress report, indicator actual, task and task assignment, and the review record, as they were
+at ``at`` — never today's rows — and derives for each lead unit on each task: its progress, the time-elapsed
 expected progress (序时进度), its traffic light and reason, the status of the report that last
 fell due, how many reports fell due and how many came on time, late or not at all, how many
 were returned; and for each indicator its latest actual and whether the target is met.
 
 This is the one definition of those figures. The summary tables (``reports.models.Standing``)
 store its result per month, the services keep the current month up to date as reports change,
-and tests prove the stored rows equal a fresh computation. Six queries, whatever the history.
+and tests prove the stored rows equal a fresh computation. Eight queries whatever the history
+(seven for the month still running).
+
+The division of tasks (which units lead which tasks in force) is read as it stood at ``at``. A
+plan is often loaded once it has started, and history is then entered for the months before: for
+an ``at`` before the plan's import, the division is taken as first imported — as it stood before
+the plan's next recorded change (each re-import records one), or as it is now if there was none.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from tasks.models import (
     ProgressReport,
     ReportingPeriod,
     ReviewEvent,
+    Task,
     TaskAssignment,
     WorkingDayOverride,
 )
@@ -106,7 +113,7 @@ def standings_compute(*, plan: ActionPlan, at: datetime.datetime) -> tuple[list[
     """Every lead unit on every active task of the plan, and every indicator of the plan, as the
     history records them at ``at``."""
     day = timezone.localdate(at)
-    assignments = _lead_pairs(plan)
+    assignments = _lead_pairs(plan, _division_moment(plan, at))
     task_ids = sorted({task_id for task_id, _ in assignments})
     periods = list(ReportingPeriod.objects.filter(year__in=plan.years).order_by("year", "month"))
     snapshots = _report_snapshots(task_ids=task_ids, period_ids=[p.pk for p in periods], at=at)
@@ -118,20 +125,45 @@ def standings_compute(*, plan: ActionPlan, at: datetime.datetime) -> tuple[list[
     return rows, indicators
 
 
-def _lead_pairs(plan: ActionPlan) -> list[tuple[int, int]]:
-    rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True, role=AssignmentRole.LEAD)
+def _division_moment(plan: ActionPlan, at: datetime.datetime) -> datetime.datetime | None:
+    """The moment whose division of tasks counts at ``at`` (None: as it is now): ``at`` once the
+    plan had been imported; before that, the moment before the plan's next recorded change."""
+    if at >= timezone.now():
+        return None  # the month still running: today's rows are its division
+    recorded = list(plan.history.order_by("history_date", "history_id").values_list("history_date", flat=True)[:2])
+    if not recorded:
+        return None  # a plan written without history: only today's rows know its division
+    if at >= recorded[0]:
+        return at
+    return recorded[1] - datetime.timedelta(microseconds=1) if len(recorded) > 1 else None
+
+
+def _lead_pairs(plan: ActionPlan, moment: datetime.datetime | None) -> list[tuple[int, int]]:
+    """(task, lead unit) of every task in force at ``moment``, each task and assignment as its
+    latest history row then (None: today's rows)."""
+    if moment is None:
+        rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True, role=AssignmentRole.LEAD)
+        return sorted(set(rows.values_list("task_id", "unit_id")))
+    tasks = _as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
+    rows = _as_of(TaskAssignment.history.model, moment).filter(
+        role=AssignmentRole.LEAD, task_id__in=tasks.values("id"),
+    )
     return sorted(set(rows.values_list("task_id", "unit_id")))
+
+
+def _as_of(history, moment: datetime.datetime):
+    """The rows of a history table current at ``moment``: each record's latest row by then,
+    deleted records left out."""
+    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=moment).order_by("-history_date", "-history_id")
+    return history.objects.filter(history_date__lte=moment, history_id=Subquery(latest.values("history_id")[:1])).exclude(
+        history_type="-",
+    )
 
 
 def _report_snapshots(*, task_ids: list[int], period_ids: list[int], at: datetime.datetime) -> dict:
     """(task, unit) → period id → the report's history row current at ``at`` (deleted ones left
     out)."""
-    history = ProgressReport.history.model
-    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=at).order_by("-history_date", "-history_id")
-    rows = history.objects.filter(
-        task_id__in=task_ids, period_id__in=period_ids, history_date__lte=at,
-        history_id=Subquery(latest.values("history_id")[:1]),
-    ).exclude(history_type="-").values_list(
+    rows = _as_of(ProgressReport.history.model, at).filter(task_id__in=task_ids, period_id__in=period_ids).values_list(
         "id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
     )
     by_pair: dict[tuple[int, int], dict[int, _Snapshot]] = {}
@@ -252,11 +284,8 @@ def _indicator_rows(*, plan: ActionPlan, at: datetime.datetime, day: datetime.da
 
 
 def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime) -> list[tuple[int, int, Decimal]]:
-    history = IndicatorActual.history.model
-    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=at).order_by("-history_date", "-history_id")
-    return list(history.objects.filter(
-        indicator_id__in=indicator_ids, history_date__lte=at, history_id=Subquery(latest.values("history_id")[:1]),
-    ).exclude(history_type="-").values_list("indicator_id", "report_id", "value"))
+    rows = _as_of(IndicatorActual.history.model, at).filter(indicator_id__in=indicator_ids)
+    return list(rows.values_list("indicator_id", "report_id", "value"))
 
 
 def attainment(indicator: Indicator, actual: Decimal | None, *, day: datetime.date, plan: ActionPlan) -> str:

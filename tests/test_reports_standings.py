@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing, StandingMonth
 from reports.services.standings import (
@@ -26,9 +27,9 @@ from reports.services.standings import (
     standings_refresh,
 )
 from reports.standings import Attainment, month_end, standings_compute
-from tasks.choices import FilingStatus, Light, ReviewAction
+from tasks.choices import AssignmentRole, FilingStatus, Light, ReviewAction
 from tasks.lights import expected_progress
-from tasks.models import Indicator, ProgressReport, Task
+from tasks.models import Indicator, ProgressReport, Task, TaskAssignment, Unit
 from tasks.services.dispatch import (
     ReportInput,
     filing_review,
@@ -235,9 +236,41 @@ def test_after_the_plan_the_current_month_follows_its_last(plan):
     assert len(months) == 37 and months[-2:] == [(2022, 12), (2026, 11)]
 
 
+def test_the_division_of_tasks_is_read_as_it_stood(plan, task_1_1):
+    # The seed plan is loaded now, after the months its history covers: those months count its
+    # division as first imported. A re-import in 2030 (the plan is recorded first, then its
+    # assignments) hands 1.1 to another unit: from that month on, not before.
+    assert plan.history.earliest("history_date").history_date > month_end(2020, 12)
+    before = set(computed(plan, month_end(2020, 12)))
+    lead = TaskAssignment.objects.get(task=task_1_1, role=AssignmentRole.LEAD)
+    other = Unit.objects.exclude(assignments__task=task_1_1).first()
+    with frozen(2030, 1, 10, 9):
+        plan.imported_at = timezone.now()
+        plan.save()
+        lead.delete()
+        TaskAssignment.objects.create(task=task_1_1, unit=other, role=AssignmentRole.LEAD, sort_order=9)
+    old_pair, new_pair = (task_1_1.pk, lead.unit_id), (task_1_1.pk, other.pk)
+    assert old_pair in before and new_pair not in before
+    with frozen(2030, 3, 1, 9):  # those months have ended
+        assert set(computed(plan, month_end(2020, 12))) == before  # before the import: as first imported
+        assert set(computed(plan, month_end(2029, 12))) == before  # after it, before the change
+        assert set(computed(plan, month_end(2030, 1))) == before - {old_pair} | {new_pair}
+
+
+def test_a_task_retired_later_still_counts_in_the_months_before(plan, task_1_1):
+    pairs = set(computed(plan, month_end(2020, 12)))
+    with frozen(2030, 1, 10, 9):
+        task_1_1.is_active = False
+        task_1_1.save()
+    with frozen(2030, 3, 1, 9):
+        assert set(computed(plan, month_end(2029, 12))) == pairs
+        assert {task for task, _ in computed(plan, month_end(2030, 1))} == {task for task, _ in pairs} - {task_1_1.pk}
+
+
 def test_compute_reads_a_fixed_number_of_queries(plan, lead_user, task_1_1, django_assert_num_queries, history):
-    # Lead assignments, periods, report history, returns, calendar entries, indicators, actuals.
-    with django_assert_num_queries(7):
+    # The plan's first history dates, lead assignments, periods, report history, returns,
+    # calendar entries, indicators, actuals.
+    with django_assert_num_queries(8):
         standings_compute(plan=plan, at=month_end(2020, 12))
 
 
