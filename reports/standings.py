@@ -142,13 +142,11 @@ def _lead_pairs(plan: ActionPlan, moment: datetime.datetime | None) -> list[tupl
     """(task, lead unit) of every task in force at ``moment``, each task and assignment as its
     latest history row then (None: today's rows)."""
     if moment is None:
-        rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True, role=AssignmentRole.LEAD)
-        return sorted(set(rows.values_list("task_id", "unit_id")))
-    tasks = _as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
-    rows = _as_of(TaskAssignment.history.model, moment).filter(
-        role=AssignmentRole.LEAD, task_id__in=tasks.values("id"),
-    )
-    return sorted(set(rows.values_list("task_id", "unit_id")))
+        rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True)
+    else:
+        tasks = _as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
+        rows = _as_of(TaskAssignment.history.model, moment).filter(task_id__in=tasks.values("id"))
+    return sorted(set(rows.filter(role=AssignmentRole.LEAD).values_list("task_id", "unit_id")))
 
 
 def _as_of(history, moment: datetime.datetime):
