@@ -3,6 +3,7 @@ made here is kept with its author (the history pages show who changed what, and 
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from tasks.models import (
@@ -54,6 +55,12 @@ class UnitAliasAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Accounts. The office manages the accounts of the units (names, units, roles, passwords,
+    active or not) but never privileges: superuser status, staff status, groups and permissions
+    are shown and saved only for a superuser, and superusers' accounts (their passwords too) are
+    invisible to everyone else — so no office account can raise itself or take over one above it.
+    Only a superuser makes superusers."""
+
     list_display = ["username", "full_name", "unit", "role", "is_active", "is_staff", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "unit__kind"]
     list_select_related = ["unit"]
@@ -67,6 +74,41 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("单位与角色", {"classes": ["wide"], "fields": ["full_name", "unit", "role"]}),
     ]
+    PRIVILEGE_FIELDS = frozenset({"is_superuser", "is_staff", "groups", "user_permissions"})
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in self.PRIVILEGE_FIELDS]})
+            for name, options in fieldsets
+        ]
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return filters if request.user.is_superuser else [f for f in filters if f != "is_staff"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The form of a non-superuser has no privilege fields, so a forged POST cannot set them;
+        # this is the last line in case a field list changes.
+        if not request.user.is_superuser and obj.is_superuser:
+            raise PermissionDenied("只有超级管理员可以设置超级管理员。")
+        super().save_model(request, obj, form, change)
 
 
 class PlanTargetInline(admin.TabularInline):
