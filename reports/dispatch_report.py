@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import DispatchReportKind
@@ -28,7 +28,6 @@ from supervision.models import Escalation, Finding
 from supervision.selectors import findings_with_lights
 from supervision.services.ladder import Calendar
 from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light
-from tasks.lights import expected_progress
 from tasks.models import (
     ActionPlan,
     Indicator,
@@ -38,8 +37,9 @@ from tasks.models import (
     ReviewEvent,
     Task,
     TaskAssignment,
+    owes_q,
 )
-from tasks.selectors.dispatch import task_lights
+from tasks.selectors.state import PlanStateReader, TaskState, month_at
 
 
 class ReportScopeError(ValueError):
@@ -58,28 +58,38 @@ class Scope:
     periods: list[ReportingPeriod]  # the opened months of the scope, oldest first
     start: datetime.date
     end: datetime.date
-    today: datetime.date  # the day of the build: lights and "overdue" are as of then
+    at: datetime.datetime  # the figures' moment: the end of the scope's last month, or the build while it runs
+
+    @property
+    def today(self) -> datetime.date:
+        """The day the figures are as of: lights, 序时进度 and working days overdue."""
+        return timezone.localdate(self.at)
 
     @property
     def label(self) -> str:
         return self.kind.period_label(self.year, self.number)
 
 
-def plan_running(*, year: int) -> ActionPlan | None:
-    """The plan whose years cover ``year`` (the newest, should two overlap)."""
-    plans = ActionPlan.objects.filter(start_year__lte=year, end_year__gte=year)
-    return plans.defer("source_text", "preamble", "closing_text").order_by("-start_year", "-id").first()
+def plan_running(*, year: int, months: range | list[int] | None = None) -> ActionPlan | None:
+    """The plan that owes a month of ``months`` of ``year`` (any month by default; the newest,
+    should two overlap)."""
+    owing = Q()
+    for month in months or range(1, 13):
+        owing |= owes_q(year, month)
+    plans = ActionPlan.objects.filter(owing)
+    return plans.defer("source_text", "preamble", "closing_text").order_by("-starts_on", "-id").first()
 
 
-def report_scope(*, kind: str, year: int, number: int, today: datetime.date | None = None) -> Scope:
+def report_scope(*, kind: str, year: int, number: int, now: datetime.datetime | None = None) -> Scope:
     """What the report of the period covers (2 queries); ReportScopeError if it cannot exist."""
     kind = DispatchReportKind(kind)
     if number not in kind.numbers:
         raise ReportScopeError(f"{kind.label}的期次应为 {kind.numbers.start}—{kind.numbers.stop - 1}。")
-    months = kind.months(number)
-    plan = plan_running(year=year)
+    months = list(kind.months(number))
+    plan = plan_running(year=year, months=months)
     if plan is None:
-        raise ReportScopeError(f"{year}年没有执行中的行动方案，无法生成{kind.label}。")
+        raise ReportScopeError(f"{kind.period_label(year, number)}没有行动方案在执行期内，无法生成{kind.label}。")
+    months = [m for m in months if plan.owes(year, m)]
     periods = list(ReportingPeriod.objects.filter(year=year, month__in=list(months)).order_by("month"))
     if not periods:
         raise ReportScopeError(f"{kind.period_label(year, number)}还没有打开过填报期，无法生成{kind.label}。")
@@ -87,7 +97,7 @@ def report_scope(*, kind: str, year: int, number: int, today: datetime.date | No
     last = months[-1]
     end = datetime.date(year + 1, 1, 1) if last == 12 else datetime.date(year, last + 1, 1)
     end -= datetime.timedelta(days=1)
-    return Scope(kind, year, number, plan, periods, start, end, today or timezone.localdate())
+    return Scope(kind, year, number, plan, periods, start, end, month_at(plan, year, last, now=now))
 
 
 # --- what every section reads: tasks, lead units, returns -------------------------------------
@@ -110,43 +120,39 @@ class Basis:
     # (task, unit, period) → the return as submitted (drafts are never read: they are the unit's)
     returns: dict[tuple[int, int, int], dict] = field(default_factory=dict)
 
-    _lights: dict | None = None
+    states: dict[int, TaskState] = field(default_factory=dict)  # the tasks' state at the scope's moment
 
     def expected(self) -> int:
-        plan = self.scope.plan
-        return expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=self.scope.end)
+        """序时进度 at the scope's moment (the same for every task)."""
+        return next(iter(self.states.values())).expected if self.states else 0
 
-    def lights(self) -> dict:
-        """Today's light of each task, read once for the summary and the groups (2–3 queries)."""
-        if self._lights is None:
-            self._lights = task_lights(tasks=self.tasks, today=self.scope.today)
-        return self._lights
+    def lights(self) -> dict[int, TaskState]:
+        return self.states
 
 
 def report_basis(scope: Scope) -> Basis:
-    """The plan's active tasks, their lead units with their latest progress as of the end of the
-    scope, and the returns of the scope's months (3 queries)."""
+    """The plan's active tasks, their lead units with their progress and the tasks' lights at the
+    scope's moment (the one as-of state), and the returns of the scope's months (3 queries and
+    the state's 7–8)."""
     tasks = list(
         Task.objects.active().filter(plan=scope.plan).select_related("group", "plan")
         .defer("text", "time_node", "plan__source_text", "plan__preamble", "plan__closing_text")
         .order_by("sort_order", "id")
     )
     by_id = {task.pk: task for task in tasks}
-    last = scope.periods[-1]
-    up_to_end = Q(period__year__lt=last.year) | Q(period__year=last.year, period__month__lte=last.month)
-    latest = (ProgressReport.objects.filter(up_to_end, task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"),
-                                            submitted_at__isnull=False)
-              .order_by("-period__year", "-period__month").values("progress")[:1])
+    states = PlanStateReader(scope.plan, scope.at).tasks(list(by_id))
     rows = (TaskAssignment.objects.filter(task__in=list(by_id), role=AssignmentRole.LEAD)
-            .annotate(latest=Subquery(latest))
             .order_by("task__sort_order", "sort_order")
-            .values_list("task_id", "unit_id", "unit__name", "unit__sort_order", "latest"))
-    leads = [Lead(by_id[t], u, name, sort, progress) for t, u, name, sort, progress in rows]
+            .values_list("task_id", "unit_id", "unit__name", "unit__sort_order"))
+    leads = []
+    for task_id, unit_id, name, sort in rows:
+        row = states[task_id].unit(unit_id) if task_id in states else None
+        leads.append(Lead(by_id[task_id], unit_id, name, sort, row.progress if row else None))
     returns = (ProgressReport.objects.filter(period__in=scope.periods, task__in=list(by_id))
                .exclude(status=FilingStatus.DRAFT)
                .values("id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
                        "completed", "problems", "next_plan"))
-    return Basis(scope, tasks, leads, {(r["task_id"], r["unit_id"], r["period_id"]): r for r in returns})
+    return Basis(scope, tasks, leads, {(r["task_id"], r["unit_id"], r["period_id"]): r for r in returns}, states)
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -210,7 +216,7 @@ def section_summary(basis: Basis) -> dict[str, Any]:
         "on_time_rate": _rate(tally["on_time"], tally["due"]),
         "average_progress": _average([lead.progress for lead in basis.leads]),
         "expected_progress": basis.expected(),
-        "lights": _light_counts([lights[t.pk].task.light for t in basis.tasks if t.pk in lights]),
+        "lights": _light_counts([Light(lights[t.pk].light) for t in basis.tasks if t.pk in lights]),
         "lights_as_of": _day(basis.scope.today),
     }
 
@@ -229,7 +235,7 @@ def section_groups(basis: Basis) -> list[dict[str, Any]]:
     return [{
         "numeral": g["group"].numeral, "title": g["group"].title, "tasks": len(g["tasks"]),
         "average_progress": _average(g["leads"]), "expected_progress": expected,
-        "lights": _light_counts([lights[t.pk].task.light for t in g["tasks"] if t.pk in lights]),
+        "lights": _light_counts([Light(lights[t.pk].light) for t in g["tasks"] if t.pk in lights]),
     } for g in groups.values()]
 
 

@@ -400,7 +400,7 @@ def ladder_target_get(*, user: User, finding_id: int | None = None, task_id: int
         period = get_object_or_404(ReportingPeriod, pk=period_id)
         item = item_for_report(task=task, unit_id=lead.unit_id, period=period)
         return LadderTarget(item, lead.unit, _overdue_days(item, today), task, period=period)
-    if not task.plan.start_year <= year <= task.plan.end_year:
+    if year not in task.plan.years:
         raise Http404("该年度不在任务所属行动方案的期限内。")
     item = item_for_annual_plan(task=task, unit_id=lead.unit_id, year=year)
     return LadderTarget(item, lead.unit, _overdue_days(item, today), task)

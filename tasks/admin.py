@@ -118,12 +118,15 @@ class PlanTargetInline(admin.TabularInline):
 
 @admin.register(ActionPlan)
 class ActionPlanAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "start_year", "end_year", "imported_at"]
+    """The plan's dates are shown, not edited, here: its end moves on the plan's page, with a reason
+    kept on record (调整结束日期)."""
+
+    list_display = ["title", "start_year", "end_year", "starts_on", "ends_on", "imported_at"]
     search_fields = ["title"]
-    readonly_fields = ["source_sha256", "imported_at"]
+    readonly_fields = ["starts_on", "ends_on", "source_sha256", "imported_at"]
     inlines = [PlanTargetInline]
     fieldsets = [
-        (None, {"fields": ["title", "start_year", "end_year", "preamble", "closing_text"]}),
+        (None, {"fields": ["title", "start_year", "end_year", "starts_on", "ends_on", "preamble", "closing_text"]}),
         ("原文", {"classes": ["collapse"], "fields": ["source_text", "source_sha256", "imported_at"]}),
     ]
 

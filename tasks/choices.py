@@ -72,6 +72,19 @@ class ImportStatus(models.TextChoices):
         return self in {ImportStatus.SUCCEEDED, ImportStatus.FAILED}
 
 
+class PlanStatus(models.TextChoices):
+    """A plan's lifecycle, from its dates and today: 未开始 before ``starts_on``, 执行中 to
+    ``ends_on``, 已结束 after it (its figures then freeze at its final moment)."""
+
+    UPCOMING = "upcoming", "未开始"
+    ACTIVE = "active", "执行中"
+    ENDED = "ended", "已结束"
+
+    @property
+    def badge(self) -> str:
+        return {"upcoming": "badge-info", "active": "badge-green", "ended": "badge-muted"}[self.value]
+
+
 class PeriodStatus(models.TextChoices):
     OPEN = "open", "填报中"
     CLOSED = "closed", "已关闭"
@@ -94,6 +107,28 @@ class FilingStatus(models.TextChoices):
     def editable(cls) -> frozenset[str]:
         """The unit may still change what it wrote."""
         return frozenset({cls.DRAFT, cls.RETURNED})
+
+
+class TaskStatus:
+    """审核状态 of a task in the month: the least advanced of its lead units' last due reports."""
+
+    NOT_DUE = "not_due"
+    MISSING = "missing"
+    RETURNED = "returned"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    LABELS = {NOT_DUE: "尚无到期填报", MISSING: "未报送", RETURNED: "已退回", SUBMITTED: "待审核", APPROVED: "已通过"}
+    ORDER = [MISSING, RETURNED, SUBMITTED, APPROVED, NOT_DUE]
+
+    @classmethod
+    def of(cls, standing) -> str:
+        """Of a lead unit's row of the as-of state (``StandingRow`` or the stored ``Standing``)."""
+        if standing.last_period_id is None:
+            return cls.NOT_DUE
+        return {
+            FilingStatus.SUBMITTED: cls.SUBMITTED, FilingStatus.APPROVED: cls.APPROVED,
+            FilingStatus.RETURNED: cls.RETURNED,
+        }.get(standing.last_status, cls.MISSING)
 
 
 class ReviewAction(models.TextChoices):

@@ -32,3 +32,16 @@ class PlanUploadForm(forms.Form):
         if upload.size > limit:
             raise forms.ValidationError(f"文件过大：{upload.size // 1024} KB，上限为 {limit // 1024} KB。")
         return upload
+
+
+class PlanEndForm(forms.Form):
+    """调整结束日期: the office extends a plan or closes it early, and says why."""
+
+    ends_on = forms.DateField(
+        label="新的结束日期", widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写新的结束日期。", "invalid": "日期格式应为 年-月-日，例如 2023-06-30。"},
+    )
+    reason = forms.CharField(
+        label="调整理由", max_length=100, widget=forms.TextInput(attrs={"placeholder": "例如：经领导小组同意延期至2023年6月"}),
+        error_messages={"required": "请填写调整结束日期的理由。", "max_length": "理由最多 100 个字。"},
+    )

@@ -28,10 +28,9 @@ class LightResult:
         return self.light.badge
 
 
-def expected_progress(*, start_year: int, end_year: int, today: datetime.date) -> int:
-    """序时进度: the share of the plan's period (1 Jan of the first year to 31 Dec of the last)
-    that has elapsed, in whole percent."""
-    start, end = datetime.date(start_year, 1, 1), datetime.date(end_year, 12, 31)
+def expected_progress(*, start: datetime.date, end: datetime.date, today: datetime.date) -> int:
+    """序时进度: the share of the plan's period (its dates in force, by default 1 Jan of the first
+    year to 31 Dec of the last) that has elapsed, in whole percent."""
     if today <= start:
         return 0
     if today >= end:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("plans/", views.plan_list, name="plan-list"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/end/", views.plan_end_move, name="plan-end-move"),
     path("plans/import/", views.plan_import, name="plan-import"),
     path("plans/import/<int:pk>/", views.plan_import_run, name="plan-import-run"),
     path("tasks/", views.task_list, name="task-list"),

@@ -11,7 +11,7 @@ import time_machine
 from tasks.choices import Light
 from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
 from tasks.models import Task
-from tasks.selectors.dispatch import task_lights
+from tasks.selectors.state import task_states
 from tasks.services.dispatch import ReportInput, filing_submit, period_open, report_save
 
 pytestmark = pytest.mark.django_db  # working days come from the calendar (office overrides)
@@ -33,11 +33,11 @@ MONDAY = dt.date(2026, 11, 2)
     (dt.date(2023, 3, 1), 100),  # after it
 ])
 def test_expected_progress_over_a_three_year_plan(today, expected):
-    assert expected_progress(start_year=2020, end_year=2022, today=today) == expected
+    assert expected_progress(start=dt.date(2020, 1, 1), end=dt.date(2022, 12, 31), today=today) == expected
 
 
 def test_expected_progress_over_a_one_year_plan():
-    assert expected_progress(start_year=2026, end_year=2026, today=dt.date(2026, 7, 2)) == 50
+    assert expected_progress(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31), today=dt.date(2026, 7, 2)) == 50
 
 
 # --- behind the expected progress -------------------------------------------------------------------
@@ -182,18 +182,18 @@ def test_lights_from_reports_around_the_october_2020_due_date(lead_user, task_1_
     tasks = list(Task.objects.filter(pk__in=[task_1_1.pk, task_1_3.pk]).select_related("plan"))
     unit = lead_user.unit_id
     with frozen(2020, 11, 3, 10):
-        before = task_lights(tasks=tasks)
-        assert before[task_1_1.pk].units[unit] == LightResult(Light.YELLOW, "2020年10月进展还有 3 个工作日到期，尚未提交")
+        before = task_states(tasks=tasks)
+        assert before[task_1_1.pk].unit_light(unit) == LightResult(Light.YELLOW, "2020年10月进展还有 3 个工作日到期，尚未提交")
         data = ReportInput(completed="已开通绿色通道。", next_plan="推行容缺受理。", progress=30)
         filing_submit(user=lead_user, filing=report_save(user=lead_user, task=task_1_1, period=period, data=data))
-        after = task_lights(tasks=tasks)
-    assert after[task_1_1.pk].task == LightResult(Light.GREEN, "按时推进：完成进度 30%，序时进度 28%")
+        after = task_states(tasks=tasks)
+    assert after[task_1_1.pk].light_result == LightResult(Light.GREEN, "按时推进：完成进度 30%，序时进度 28%")
     with frozen(2020, 11, 9, 10):
-        late = task_lights(tasks=tasks)
-    assert late[task_1_1.pk].task.light == Light.GREEN
+        late = task_states(tasks=tasks)
+    assert late[task_1_1.pk].light_result.light == Light.GREEN
     # 1.3 has three lead units, none of which reported: the task is red, as each of them.
-    assert late[task_1_3.pk].task == LightResult(Light.RED, "2020年10月进展逾期未报（截止 2020-11-06）")
-    assert {r.light for r in late[task_1_3.pk].units.values()} == {Light.RED}
+    assert late[task_1_3.pk].light_result == LightResult(Light.RED, "2020年10月进展逾期未报（截止 2020-11-06）")
+    assert {r.light for r in late[task_1_3.pk].units} == {Light.RED}
 
 
 def test_office_calendar_days_before_the_due_date_are_counted(lead_user, task_1_1):
@@ -205,15 +205,15 @@ def test_office_calendar_days_before_the_due_date_are_counted(lead_user, task_1_
     tasks = list(Task.objects.filter(pk=task_1_1.pk).select_related("plan"))
     # Progress thresholds out of the way: only the due date can colour the light.
     with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
-        assert task_lights(tasks=tasks)[task_1_1.pk].task.light == Light.GREEN
+        assert task_states(tasks=tasks)[task_1_1.pk].light_result.light == Light.GREEN
     WorkingDayOverride.objects.create(date=dt.date(2020, 11, 4), is_working=False, note="测试")
     with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
-        assert task_lights(tasks=tasks)[task_1_1.pk].task == LightResult(
+        assert task_states(tasks=tasks)[task_1_1.pk].light_result == LightResult(
             Light.YELLOW, "2020年10月进展还有 3 个工作日到期，尚未提交",
         )
     WorkingDayOverride.objects.all().delete()
     with frozen(2020, 11, 2, 10), override_light(red=101, yellow=101):
-        assert task_lights(tasks=tasks)[task_1_1.pk].task.light == Light.GREEN
+        assert task_states(tasks=tasks)[task_1_1.pk].light_result.light == Light.GREEN
 
 
 def override_light(*, red: int, yellow: int):

@@ -26,10 +26,10 @@ from reports.services.standings import (
     standings_rebuild,
     standings_refresh,
 )
-from reports.standings import Attainment, month_end, standings_compute
 from tasks.choices import AssignmentRole, FilingStatus, Light, ReviewAction
 from tasks.lights import expected_progress
-from tasks.models import Indicator, ProgressReport, Task, TaskAssignment, Unit
+from tasks.models import ActionPlan, Indicator, ProgressReport, Task, TaskAssignment, Unit
+from tasks.selectors.state import Attainment, month_end, standings_compute
 from tasks.services.dispatch import (
     ReportInput,
     filing_review,
@@ -132,7 +132,7 @@ def history(plan, lead_user, office, task_1_1):
 
 def test_figures_by_hand_at_the_end_of_november(plan, lead_user, task_1_1, history):
     row = one(plan, 2020, 11, task_1_1, lead_user.unit_id)
-    expected = expected_progress(start_year=2020, end_year=2022, today=dt.date(2020, 11, 30))
+    expected = expected_progress(start=dt.date(2020, 1, 1), end=dt.date(2022, 12, 31), today=dt.date(2020, 11, 30))
     assert (row.progress, row.expected) == (35, expected)
     assert row.light == Light.GREEN and row.light_reason == f"按时推进：完成进度 35%，序时进度 {expected}%"
     assert row.last_period_id == history["october"].pk and row.last_status == FilingStatus.SUBMITTED
@@ -230,10 +230,34 @@ def test_a_plan_not_started_has_no_months(plan):
         assert plan_months(plan=plan) == []
 
 
-def test_after_the_plan_the_current_month_follows_its_last(plan):
+def test_after_the_plan_its_months_end_with_its_last(plan):
+    # An ended plan is browsed as of the months it owed: no month after it (the selector once
+    # jumped from 2022年12月 to 2026年11月（当前）).
     with frozen(2026, 11, 29, 9):
         months = plan_months(plan=plan)
-    assert len(months) == 37 and months[-2:] == [(2022, 12), (2026, 11)]
+    assert len(months) == 36 and months[-1] == (2022, 12)
+
+
+def test_an_ended_plans_last_month_is_computed_as_of_its_final_moment(plan):
+    # December 2022's returns fell due on Monday 9 January 2023 (the 5th working day after the New
+    # Year holiday): the plan's figures are those of the
+    # next day's start, and a moment after that gives the same figures, saying the plan ended.
+    assert plan.final_moment == at(2023, 1, 10)
+    with frozen(2026, 11, 29, 9):
+        month = standings_month_ensure(plan=plan, year=2022, month=12)
+        now = standings_compute(plan=plan, at=timezone.now())[0]
+    assert month.is_final and month.as_of == at(2023, 1, 10)
+    final = standings_compute(plan=plan, at=at(2023, 1, 10))[0]
+    assert [(r.task_id, r.unit_id, r.light, r.progress, r.days_overdue) for r in now] == [
+        (r.task_id, r.unit_id, r.light, r.progress, r.days_overdue) for r in final]
+    assert all(r.light_reason.endswith("（方案已于2022年12月31日结束）") for r in now)
+
+
+def running_to_2030(plan):
+    """The plan as if it ran to 2030 (in force then, so its figures do not freeze in 2023)."""
+    ActionPlan.objects.filter(pk=plan.pk).update(ends_on=dt.date(2030, 12, 31))
+    plan.history.update(ends_on=dt.date(2030, 12, 31))
+    plan.refresh_from_db()
 
 
 def test_the_division_of_tasks_is_read_as_it_stood(plan, task_1_1):
@@ -241,6 +265,7 @@ def test_the_division_of_tasks_is_read_as_it_stood(plan, task_1_1):
     # division as first imported. A re-import in 2030 (the plan is recorded first, then its
     # assignments) hands 1.1 to another unit: from that month on, not before.
     assert plan.history.earliest("history_date").history_date > month_end(2020, 12)
+    running_to_2030(plan)
     before = set(computed(plan, month_end(2020, 12)))
     lead = TaskAssignment.objects.get(task=task_1_1, role=AssignmentRole.LEAD)
     other = Unit.objects.exclude(assignments__task=task_1_1).first()
@@ -258,6 +283,7 @@ def test_the_division_of_tasks_is_read_as_it_stood(plan, task_1_1):
 
 
 def test_a_task_retired_later_still_counts_in_the_months_before(plan, task_1_1):
+    running_to_2030(plan)
     pairs = set(computed(plan, month_end(2020, 12)))
     with frozen(2030, 1, 10, 9):
         task_1_1.is_active = False
@@ -268,9 +294,10 @@ def test_a_task_retired_later_still_counts_in_the_months_before(plan, task_1_1):
 
 
 def test_compute_reads_a_fixed_number_of_queries(plan, lead_user, task_1_1, django_assert_num_queries, history):
-    # The plan's first history dates, lead assignments, periods, report history, returns,
-    # calendar entries, indicators, actuals.
-    with django_assert_num_queries(8):
+    # The plan's dates then (its history), the calendar of its last due date, the plan's first
+    # history dates, lead assignments, periods, report history, returns, calendar entries,
+    # indicators, actuals.
+    with django_assert_num_queries(10):
         standings_compute(plan=plan, at=month_end(2020, 12))
 
 

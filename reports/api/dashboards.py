@@ -27,7 +27,6 @@ from rest_framework.views import APIView
 from reports.selectors.dashboards import (
     AsOf,
     DashboardError,
-    TaskStatus,
     dashboard_as_of,
     dashboard_group_tasks,
     dashboard_groups,
@@ -36,11 +35,11 @@ from reports.selectors.dashboards import (
     dashboard_risks,
     dashboard_units,
 )
-from reports.standings import Attainment
 from supervision.choices import Level
-from tasks.choices import Light
+from tasks.choices import Light, TaskStatus
 from tasks.models import ActionPlan
 from tasks.selectors import plan_current, plan_get
+from tasks.selectors.state import Attainment
 
 TAG = "看板"
 

@@ -1,7 +1,7 @@
 """Dashboard summaries (月末状态): the plan as it stood at the end of each month.
 
 A ``Standing`` is one lead unit on one task at the end of one month — or, for the current month,
-as of its last refresh. Every field is what ``reports.standings.standings_compute`` derives from
+as of its last refresh. Every field is what ``tasks.selectors.state.plan_state`` derives from
 the recorded history (django-simple-history rows and the review record) at that moment, so a
 month's rows can be rebuilt at any time and come out the same; tests prove the rows kept up to
 date by the services equal that full computation. Dashboards read one month's rows of one plan

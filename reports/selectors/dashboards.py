@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing
 from reports.services.standings import plan_months, standings_month_ensure
-from reports.standings import Attainment, month_end
 from supervision.choices import FindingStatus, Level
 from supervision.models import Escalation, Finding
-from tasks.choices import FilingStatus, GroupKind, Light
+from tasks.choices import GroupKind, Light, TaskStatus
 from tasks.models import ActionPlan, Indicator, PlanTarget, Task, User, WorkingDayOverride
+from tasks.selectors.state import Attainment, TaskState
 from tasks.workdays import working_days_between
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -69,7 +69,7 @@ def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.dateti
     month and the months before it exists. One query when it does."""
     months = plan_months(plan=plan, now=now)
     if not months:
-        raise DashboardError(f"{plan.title}自 {plan.start_year} 年起执行，尚无看板数据。")
+        raise DashboardError(f"{plan.title}自 {plan.starts_on:%Y年%m月%d日}起执行，尚无看板数据。")
     wanted = months[-1]
     if month:
         found = MONTH_RE.match(month.strip())
@@ -104,27 +104,6 @@ def _standings(*, user: User, as_of: AsOf) -> list[Standing]:
 
 
 # --- tasks: light, status and progress of each task -----------------------------------------------
-
-
-class TaskStatus:
-    """审核状态 of a task in the month: the least advanced of its lead units' last due reports."""
-
-    NOT_DUE = "not_due"
-    MISSING = "missing"
-    RETURNED = "returned"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    LABELS = {NOT_DUE: "尚无到期填报", MISSING: "未报送", RETURNED: "已退回", SUBMITTED: "待审核", APPROVED: "已通过"}
-    ORDER = [MISSING, RETURNED, SUBMITTED, APPROVED, NOT_DUE]
-
-    @classmethod
-    def of(cls, standing: Standing) -> str:
-        if standing.last_period_id is None:
-            return cls.NOT_DUE
-        return {
-            FilingStatus.SUBMITTED: cls.SUBMITTED, FilingStatus.APPROVED: cls.APPROVED,
-            FilingStatus.RETURNED: cls.RETURNED,
-        }.get(standing.last_status, cls.MISSING)
 
 
 @dataclass
@@ -170,13 +149,11 @@ def _task_rows(standings: list[Standing]) -> list[TaskRow]:
         by_task[row.task_id].append(row)
     tasks = []
     for rows in by_task.values():
-        worst = max(rows, key=lambda r: Light(r.light).rank)
-        task = rows[0].task
+        state, task = TaskState(rows[0].task_id, rows), rows[0].task  # the stored rows of the as-of state
         tasks.append(TaskRow(
             task_id=task.pk, code=task.code, title=task.title, group_id=task.group_id,
-            light=worst.light, reason=worst.light_reason,
-            progress=_mean([r.progress or 0 for r in rows]), expected=rows[0].expected,
-            status=min((TaskStatus.of(r) for r in rows), key=TaskStatus.ORDER.index),
+            light=state.light, reason=state.reason, progress=state.progress, expected=state.expected,
+            status=state.status,
             units=[UnitOnTask(r.unit_id, r.unit.short_name or r.unit.name, r.light, r.light_reason, r.progress,
                               TaskStatus.of(r), r.days_overdue) for r in rows],
         ))
@@ -414,7 +391,7 @@ def _findings_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> list
 
 def _escalations_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> Counter:
     """(unit, level) → steps of the escalation ladder recorded from the plan's start up to ``at``."""
-    start = month_end(plan.start_year - 1, 12)
+    start = timezone.make_aware(datetime.datetime.combine(plan.starts_on, datetime.time.min))
     rows = _scoped(Escalation.objects.filter(created_at__range=(start, at)), user).values_list(
         "unit_id", "level",
     ).annotate(n=Count("id")).order_by()

@@ -40,7 +40,7 @@ from tasks.models import (
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
-from tasks.selectors.dispatch import TaskLightsReader
+from tasks.selectors.state import PlanStateReader, TaskState, month_at
 
 T = TypeVar("T")
 
@@ -144,7 +144,7 @@ def ledger_plan_titles(*, tasks: QuerySet[Task]) -> list[str]:
     """The titles of the plans the exported tasks belong to, newest first (1 query): the
     ledger's title."""
     plans = ActionPlan.objects.filter(pk__in=tasks.order_by().values("plan_id"))
-    return list(plans.order_by("-end_year", "-id").values_list("title", flat=True))
+    return list(plans.order_by("-ends_on", "-id").values_list("title", flat=True))
 
 
 def task_ledger_rows(
@@ -160,25 +160,40 @@ def task_ledger_rows(
     today = today or timezone.localdate()
     year = period.year if period else today.year
     size = _chunk_rows()
-    lights_of = TaskLightsReader(today)  # the due periods and the query, once for every chunk
+    readers: dict[int, PlanStateReader] = {}  # per plan: what its tasks share is read once for every chunk
     rows = tasks.prefetch_related(None).only(
-        "code", "title", "time_node", "group__kind", "group__number", "group__title", "plan__start_year", "plan__end_year",
+        "code", "title", "time_node", "group__kind", "group__number", "group__title", "plan__title",
+        "plan__start_year", "plan__end_year", "plan__starts_on", "plan__ends_on",
     )
     for chunk in chunked(rows.iterator(chunk_size=size), size):
         ids = [task.pk for task in chunk]
         units = _task_units(ids)
         indicators = _task_indicators(ids, year)
         reports = _period_reports(user=user, task_ids=ids, period=period)
-        lights = lights_of(chunk)
+        lights = _chunk_states(readers, chunk, period)
         for task in chunk:
             leads, supporting = units.get(task.pk, ([], []))
             by_unit = reports.get(task.pk, {})
             light = lights.get(task.pk)
             yield TaskLedgerRow(
-                task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], light.task if light else None,
+                task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], light.light_result if light else None,
                 leads, supporting, indicators.get(task.pk, []),
             )
         del chunk, units, indicators, reports, lights  # written: gone before the next chunk is read
+
+
+def _chunk_states(
+    readers: dict[int, PlanStateReader], chunk: list[Task], period: ReportingPeriod | None,
+) -> dict[int, TaskState]:
+    """The chunk's tasks' state as of the period's month (as of now without one): 3 queries per plan."""
+    found: dict[int, TaskState] = {}
+    for plan_id in {task.plan_id for task in chunk}:
+        if plan_id not in readers:
+            plan = next(task.plan for task in chunk if task.plan_id == plan_id)
+            at = month_at(plan, period.year, period.month) if period else None
+            readers[plan_id] = PlanStateReader(plan, at)
+        found.update(readers[plan_id].tasks([task.pk for task in chunk if task.plan_id == plan_id]))
+    return found
 
 
 def _task_units(task_ids: list[int]) -> dict[int, tuple[list[LedgerUnit], list[LedgerUnit]]]:

@@ -22,7 +22,7 @@ from reports.roundtrip import (
     template_filename,
 )
 from tasks.choices import AssignmentRole, PeriodStatus, Role
-from tasks.models import ReportingPeriod, Task, User
+from tasks.models import ReportingPeriod, Task, User, owes_q
 from tasks.selectors.dispatch import InboxRow, reporting_inbox
 
 
@@ -54,7 +54,7 @@ def roundtrip_read_context(*, user: User, period: ReportingPeriod) -> ReadContex
     rows = _lead_rows_or_403(user=user, period=period, all_roles=True)
     lead = [row for row in rows if row.role == AssignmentRole.LEAD]
     counts = Counter(row.task.code for row in lead)
-    known = Task.objects.active().filter(plan__start_year__lte=period.year, plan__end_year__gte=period.year)
+    known = Task.objects.active().filter(owes_q(period.year, period.month, prefix="plan__"))
     return ReadContext(
         unit_id=user.unit_id, period_id=period.pk, period_label=period.label,
         lead={row.task.code: _task_ref(row) for row in lead},

@@ -8,7 +8,7 @@
   even when nobody writes).
 - A month nobody has computed yet is computed when first asked for.
 
-Each computation is ``reports.standings.standings_compute`` for the whole plan: a handful of
+Each computation is ``tasks.selectors.state.plan_state`` for the whole plan: a handful of
 queries over that plan's rows, whatever the number of other plans and years.
 """
 
@@ -21,19 +21,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing, StandingMonth
-from reports.standings import YearMonth, month_end, standings_compute
 from tasks.models import ActionPlan, ProgressReport
+from tasks.selectors.state import YearMonth, month_moment, standings_compute
 
 
 def plan_months(*, plan: ActionPlan, now: datetime.datetime | None = None) -> list[YearMonth]:
-    """The months a dashboard of the plan can be shown for: from its first month to the current
-    one, or to its last month and then the current one once the plan is over."""
+    """The months a dashboard of the plan can be shown for: the months it owes, up to the current
+    one (an ended plan's last is its final month)."""
     today = timezone.localdate(now or timezone.now())
-    current = (today.year, today.month)
-    months = [(y, m) for y in plan.years for m in range(1, 13) if (y, m) <= current]
-    if months and months[-1] != current:
-        months.append(current)
-    return months
+    return [ym for ym in plan.months if ym <= (today.year, today.month)]
 
 
 @transaction.atomic
@@ -43,7 +39,7 @@ def standings_month_store(*, plan: ActionPlan, year: int, month: int, now: datet
     The month's row is locked first, so two refreshes of the same month run one after the other
     and the last one's rows are the ones kept."""
     now = now or timezone.now()
-    end = month_end(year, month)
+    end = month_moment(plan, year, month)
     final = end < now
     at = end if final else now
     standing_month, _ = StandingMonth.objects.select_for_update().get_or_create(
@@ -72,7 +68,7 @@ def standings_month_ensure(*, plan: ActionPlan, year: int, month: int, now: date
         Q(year__lt=year) | Q(year=year, month__lte=month))}
     for key in wanted:
         found = known.get(key)
-        if found is None or not (found.is_final or month_end(*key) >= now):
+        if found is None or not (found.is_final or month_moment(plan, *key) >= now):
             known[key] = standings_month_store(plan=plan, year=key[0], month=key[1], now=now)
     return known[(year, month)]
 
@@ -97,7 +93,7 @@ def standings_refresh(*, now: datetime.datetime | None = None) -> int:
             continue
         final = set(StandingMonth.objects.filter(plan=plan, is_final=True).values_list("year", "month"))
         for year, month in months:
-            if (year, month) == months[-1] or (year, month) not in final:
+            if (year, month) not in final:  # the current month is never final
                 standings_month_store(plan=plan, year=year, month=month, now=now)
                 computed += 1
     return computed

@@ -20,7 +20,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reports.selectors.dashboards import (
@@ -40,12 +39,11 @@ from reports.selectors.dashboards import (
     dashboard_risks,
     dashboard_units,
 )
-from reports.standings import Attainment
 from supervision.choices import Level
 from tasks.choices import Light
-from tasks.lights import expected_progress
 from tasks.models import ActionPlan, TaskGroup
 from tasks.selectors import plan_current, plan_get
+from tasks.selectors.state import Attainment, plan_expected
 
 TABS = (
     ("dashboard-overview", "方案总览"),
@@ -74,12 +72,10 @@ class Frame:
         """``plan=…&month=…``: the tabs and the charts' links keep the plan and the month."""
         return urlencode({"plan": self.plan.pk, "month": self.as_of.value})
 
-    @property
+    @functools.cached_property
     def expected(self) -> int:
         """序时进度 at the moment shown (the same for every task of the plan)."""
-        # The day in Xixian time, as the summary counts it (``at`` may come back from the database in UTC).
-        return expected_progress(start_year=self.plan.start_year, end_year=self.plan.end_year,
-                                 today=timezone.localdate(self.as_of.at))
+        return plan_expected(plan=self.plan, at=self.as_of.at)
 
     @property
     def url_groups(self) -> str:

@@ -42,6 +42,7 @@ from tasks.models import (
     TaskAssignment,
     User,
     WorkingDayOverride,
+    owes_q,
 )
 from tasks.queueing import enqueue_on_commit
 from tasks.services.dispatch import annual_plan_due_date
@@ -106,13 +107,13 @@ def item_of(escalation: Escalation) -> Item:
     return item_for_annual_plan(task=escalation.task, unit_id=escalation.unit_id, year=escalation.year)
 
 
-def _lead_assignments(year: int) -> list[TaskAssignment]:
-    """Lead units that file on the tasks in force of the plans running in ``year``."""
+def _lead_assignments(year: int, month: int | None = None) -> list[TaskAssignment]:
+    """Lead units that file on the tasks in force of the plans that owe the month (or, without
+    one, that are in force in some part of ``year``)."""
+    owing = (owes_q(year, month, prefix="task__plan__") if month else
+             Q(task__plan__starts_on__year__lte=year, task__plan__ends_on__year__gte=year))
     return list(
-        TaskAssignment.objects.filter(
-            role=AssignmentRole.LEAD, task__is_active=True,
-            task__plan__start_year__lte=year, task__plan__end_year__gte=year,
-        ).exclude(unit__kind=UnitKind.COLLECTIVE).select_related("task").order_by("task__sort_order", "sort_order")
+        TaskAssignment.objects.filter(owing, role=AssignmentRole.LEAD, task__is_active=True).exclude(unit__kind=UnitKind.COLLECTIVE).select_related("task").order_by("task__sort_order", "sort_order")
     )
 
 
@@ -122,7 +123,7 @@ def report_items(*, since: datetime.date, until: datetime.date) -> list[Item]:
     for period in ReportingPeriod.objects.filter(due_date__range=(since, until)).order_by("due_date"):
         done = set(ProgressReport.objects.filter(period=period, status__in=DONE).values_list("task_id", "unit_id"))
         items += [item_for_report(task=a.task, unit_id=a.unit_id, period=period)
-                  for a in _lead_assignments(period.year) if (a.task_id, a.unit_id) not in done]
+                  for a in _lead_assignments(period.year, period.month) if (a.task_id, a.unit_id) not in done]
     return items
 
 
@@ -328,8 +329,9 @@ def item_not_owed(item: Item) -> str:
     year = item.year if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id).year
     if not TaskAssignment.objects.filter(task=task, unit_id=item.unit_id, role=AssignmentRole.LEAD).exists():
         return "该单位不是此任务的牵头单位，没有这项填报。"
-    if year not in task.plan.years:
-        return f"{year} 年不在任务所属行动方案的期限内。"
+    month = None if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id).month
+    if year not in task.plan.years or (month and not task.plan.owes(year, month)):
+        return f"{year} 年{f'{month} 月' if month else ''}不在任务所属行动方案的执行期内。"
     filings = (AnnualWorkPlan.objects.filter(year=item.year) if item.kind == ItemKind.ANNUAL_PLAN
                else ProgressReport.objects.filter(period_id=item.period_id))
     if filings.filter(task_id=item.task_id, unit_id=item.unit_id, status__in=DONE).exists():

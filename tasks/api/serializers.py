@@ -9,7 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from tasks.choices import AssignmentRole
+from tasks.choices import AssignmentRole, PlanStatus
 from tasks.models import ActionPlan, Indicator, PlanTarget, Task, TaskGroup, Unit
 
 
@@ -37,10 +37,14 @@ class PlanTargetOutputSerializer(serializers.ModelSerializer):
 class PlanOutputSerializer(serializers.ModelSerializer):
     # Needs prefetch_related("targets").
     targets = PlanTargetOutputSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(
+        choices=PlanStatus.choices, read_only=True,
+        help_text="生命周期：upcoming 未开始、active 执行中、ended 已结束（由开始、结束日期与今天得出）",
+    )
 
     class Meta:
         model = ActionPlan
-        fields = ["id", "title", "start_year", "end_year", "targets"]
+        fields = ["id", "title", "start_year", "end_year", "starts_on", "ends_on", "status", "targets"]
         read_only_fields = fields
 
 

@@ -26,11 +26,13 @@ from tasks.models.plan import (
     Task,
     TaskAssignment,
     TaskGroup,
+    month_bounds,
+    owes_q,
 )
 
 __all__ = [
     "AnnualWorkPlan", "Contribution", "Evidence", "Filing", "IndicatorActual", "Notification",
     "ProgressReport", "ReportingPeriod", "ReviewEvent",
-    "ActionPlan", "Indicator", "PlanImportRun", "PlanTarget", "Task", "TaskAssignment", "TaskGroup",
+    "ActionPlan", "Indicator", "month_bounds", "owes_q", "PlanImportRun", "PlanTarget", "Task", "TaskAssignment", "TaskGroup",
     "Unit", "UnitAlias", "UnitQuerySet", "User", "UserQuerySetManager", "WorkingDayOverride",
 ]

@@ -2,22 +2,58 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
-from tasks.choices import AssignmentRole, Comparator, GroupKind, ImportStatus
+from tasks.choices import AssignmentRole, Comparator, GroupKind, ImportStatus, PlanStatus
 from tasks.models.directory import Unit, User
 
 
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day of a month."""
+    first = datetime.date(year, month, 1)
+    return first, datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+
+
+def owes_q(year: int, month: int, *, prefix: str = "") -> Q:
+    """Plans (or rows of plans, through ``prefix``: "plan__", "task__plan__") that owe the month:
+    the month falls, at least in part, within the plan's dates."""
+    first, last = month_bounds(year, month)
+    return Q(**{f"{prefix}starts_on__lte": last, f"{prefix}ends_on__gte": first})
+
+
+class ActionPlanQuerySet(models.QuerySet):
+    def owing(self, year: int, month: int) -> ActionPlanQuerySet:
+        return self.filter(owes_q(year, month))
+
+    def in_force(self, day: datetime.date) -> ActionPlanQuerySet:
+        """执行中 on ``day``."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
 class ActionPlan(models.Model):
-    """行动方案: one imported plan document."""
+    """行动方案: one imported plan document.
+
+    ``start_year``–``end_year`` are the years of the document's title (方案期); ``starts_on`` and
+    ``ends_on`` are the dates in force (by default 1 January of the first year to 31 December of
+    the last), which the office may move — extend or close early — with a reason kept in the
+    plan's history. Everything a plan owes follows from its dates: the months it reports on
+    (those that fall within them), its years, its lifecycle (``status_on``), and the moment its
+    figures freeze (``final_moment``).
+    """
 
     title = models.CharField("方案名称", max_length=200, unique=True)
     start_year = models.PositiveSmallIntegerField("起始年度")
     end_year = models.PositiveSmallIntegerField("结束年度")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
     preamble = models.TextField("导语", blank=True)
     closing_text = models.TextField("结语", blank=True)
     source_text = models.TextField("原文")
@@ -25,21 +61,75 @@ class ActionPlan(models.Model):
     imported_at = models.DateTimeField("导入时间")
     history = HistoricalRecords(excluded_fields=["source_text"])
 
+    objects = ActionPlanQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "行动方案"
-        ordering = ["-start_year", "id"]
+        ordering = ["-starts_on", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_year__gte=models.F("start_year")), name="plan_years_ordered",
             ),
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="plan_dates_ordered"),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    @staticmethod
+    def default_dates(start_year: int, end_year: int) -> tuple[datetime.date, datetime.date]:
+        return datetime.date(start_year, 1, 1), datetime.date(end_year, 12, 31)
+
     @property
     def years(self) -> range:
-        return range(self.start_year, self.end_year + 1)
+        """The years the plan is in force, in whole or in part."""
+        return range(self.starts_on.year, self.ends_on.year + 1)
+
+    @property
+    def months(self) -> list[tuple[int, int]]:
+        """(year, month) of every month the plan owes, oldest first."""
+        first, last = (self.starts_on.year, self.starts_on.month), (self.ends_on.year, self.ends_on.month)
+        return [(y, m) for y in self.years for m in range(1, 13) if first <= (y, m) <= last]
+
+    def owes(self, year: int, month: int) -> bool:
+        first, last = month_bounds(year, month)
+        return self.starts_on <= last and self.ends_on >= first
+
+    def status_on(self, day: datetime.date) -> PlanStatus:
+        if day < self.starts_on:
+            return PlanStatus.UPCOMING
+        return PlanStatus.ENDED if day > self.ends_on else PlanStatus.ACTIVE
+
+    @property
+    def status(self) -> PlanStatus:
+        return self.status_on(timezone.localdate())
+
+    @cached_property
+    def final_day(self) -> datetime.date:
+        """The day after the due date of its last month's returns: nothing falls due from then on,
+        so the plan's figures are those of that day's start (one calendar read)."""
+        from tasks.workdays import nth_working_day_of_month
+
+        year, month = self.ends_on.year + self.ends_on.month // 12, self.ends_on.month % 12 + 1
+        due = nth_working_day_of_month(year, month, settings.REPORT_DUE_WORKING_DAY).date
+        return due + datetime.timedelta(days=1)
+
+    @property
+    def final_moment(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.final_day, datetime.time.min))
+
+    def moment(self, at: datetime.datetime) -> datetime.datetime:
+        """The moment whose figures count for ``at``: ``at`` itself, or the final moment once the
+        plan has ended (its overdue days stop counting there)."""
+        return min(at, self.final_moment)
+
+    def frozen_at(self, at: datetime.datetime) -> bool:
+        return at > self.final_moment
+
+    @property
+    def ended_note(self) -> str:
+        """「方案已于2022年12月31日结束」: said wherever an ended plan's figures are shown."""
+        return f"方案已于{self.ends_on.year}年{self.ends_on.month}月{self.ends_on.day}日结束"
 
 
 class PlanTarget(models.Model):

@@ -1,22 +1,22 @@
-"""Reads of monthly dispatch: periods, the unit's reporting inbox, lights, the review queue,
+"""Reads of monthly dispatch: periods, the unit's reporting inbox, the review queue,
 a task's reports and its timeline. Query counts do not grow with the number of tasks or the
 length of the history (each function says how many it runs)."""
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus
-from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
+from tasks.lights import LightResult
 from tasks.models import (
     ActionPlan,
     AnnualWorkPlan,
@@ -32,8 +32,9 @@ from tasks.models import (
     TaskGroup,
     Unit,
     User,
-    WorkingDayOverride,
+    owes_q,
 )
+from tasks.selectors.state import task_states
 from tasks.workdays import provisional_years, working_days_between
 
 # --- periods ---------------------------------------------------------------------------------
@@ -58,92 +59,6 @@ def calendar_warning_years(*, today: datetime.date | None = None) -> list[int]:
     return provisional_years([year, year + 1])
 
 
-# --- lights ----------------------------------------------------------------------------------
-
-
-@dataclass
-class TaskLights:
-    task: LightResult
-    units: dict[int, LightResult] = field(default_factory=dict)  # lead unit id → light
-
-
-DuePeriods = tuple[ReportingPeriod | None, ReportingPeriod | None]
-
-
-def due_periods(today: datetime.date) -> DuePeriods:
-    """The last period that fell due before today, and the next open one still to fall due."""
-    periods = ReportingPeriod.objects
-    last = periods.filter(due_date__lt=today).order_by("-due_date").values("pk")[:1]
-    upcoming = periods.filter(due_date__gte=today, status=PeriodStatus.OPEN).order_by("due_date").values("pk")[:1]
-    # One query, two rows at most, however many periods the years have piled up.
-    # Whether the office entered calendar days between today and the due date: usually not, and
-    # then counting the working days needs no further query.
-    overrides_ahead = WorkingDayOverride.objects.filter(date__gt=today, date__lte=OuterRef("due_date"))
-    found = list(periods.filter(Q(pk=Subquery(last)) | Q(pk=Subquery(upcoming)))
-                 .annotate(overrides_ahead=Exists(overrides_ahead)))
-    last_due = next((p for p in found if p.due_date < today), None)
-    next_due = next((p for p in found if p.due_date >= today), None)
-    return last_due, next_due
-
-
-class TaskLightsReader:
-    """Lights of tasks and of each of their lead units: one query per call, whatever the count of
-    tasks; the due periods (1 query) are read and the query is built once, when the reader is
-    made — a ledger reads the lights of its rows chunk by chunk with one reader. The working
-    days to the next due date are counted once, when a period is still to fall due.
-
-    The tasks need ``task.plan`` loaded (select_related) for the time-elapsed expected progress.
-    """
-
-    def __init__(self, today: datetime.date | None = None):
-        self.today = today or timezone.localdate()
-        self.last_due, self.next_due = due_periods(self.today)
-        self.next_days = _working_days_until(self.today, self.next_due) if self.next_due else None
-        reports = ProgressReport.objects.filter(task_id=OuterRef("task_id"), unit_id=OuterRef("unit_id"))
-        submitted = reports.filter(submitted_at__isnull=False)
-        self.rows = TaskAssignment.objects.filter(role=AssignmentRole.LEAD).annotate(
-            progress=Subquery(submitted.order_by("-period__year", "-period__month").values("progress")[:1]),
-            last_submitted=Exists(submitted.filter(period=self.last_due)) if self.last_due else Q(pk__in=[]),
-            next_submitted=Exists(submitted.filter(period=self.next_due)) if self.next_due else Q(pk__in=[]),
-        ).order_by("task_id", "sort_order").values_list(
-            "task_id", "unit_id", "progress", "last_submitted", "next_submitted",
-        )
-
-    def __call__(self, tasks: list[Task]) -> dict[int, TaskLights]:
-        today, plans = self.today, {t.pk: t.plan for t in tasks}
-        by_task: dict[int, TaskLights] = {}
-        for task_id, unit_id, progress, last_submitted, next_submitted in self.rows.filter(task_id__in=list(plans)):
-            plan = plans[task_id]
-            light = unit_light(
-                today=today, progress=progress,
-                expected=expected_progress(start_year=plan.start_year, end_year=plan.end_year, today=today),
-                last_due=_due(self.last_due, last_submitted, plan),
-                next_due=_due(self.next_due, next_submitted, plan, self.next_days),
-            )
-            by_task.setdefault(task_id, TaskLights(task=light)).units[unit_id] = light
-        for lights in by_task.values():
-            lights.task = worst(list(lights.units.values()))
-        return by_task
-
-
-def task_lights(*, tasks: list[Task], today: datetime.date | None = None) -> dict[int, TaskLights]:
-    """Lights of the tasks and of each of their lead units (2 queries whatever the count)."""
-    return TaskLightsReader(today)(tasks)
-
-
-def _working_days_until(today: datetime.date, period: ReportingPeriod) -> int:
-    """Working days to the period's due date, for "due soon" — without a calendar query unless
-    the office entered days in between (``overrides_ahead``, read with the period)."""
-    return working_days_between(today, period.due_date, overrides=None if period.overrides_ahead else {})
-
-
-def _due(period: ReportingPeriod | None, submitted: bool, plan, days_left: int | None = None) -> DueReport | None:
-    """A period counts for a task only inside its plan's years."""
-    if period is None or period.year not in plan.years:
-        return None
-    return DueReport(period.label, period.due_date, bool(submitted), days_left)
-
-
 # --- the unit's reporting inbox --------------------------------------------------------------
 
 
@@ -162,34 +77,33 @@ class InboxRow:
 
 def reporting_inbox(*, user: User, period: ReportingPeriod | None, today: datetime.date | None = None) -> list[InboxRow]:
     """What the user's unit must file for the period: its lead reports and its contributions,
-    returned ones first, then by due state (5 queries)."""
+    returned ones first, then by due state (4 queries, and the tasks' state: 7 per plan)."""
     if period is None or not user.scope_unit_ids():
         return []
     today = today or timezone.localdate()
     scope = user.scope_unit_ids()
-    # The tasks of plans running in the period's year, and any task the unit has already
+    # The tasks of plans that owe the period, begun or not, and any task the unit has already
     # started a filing on for the period (what was begun must stay in sight).
     begun = Q(Exists(ProgressReport.objects.filter(task=OuterRef("pk"), period=period, unit_id__in=scope))) | Q(
         Exists(Contribution.objects.filter(task=OuterRef("pk"), period=period, unit_id__in=scope))
     )
-    running = Q(plan__start_year__lte=period.year, plan__end_year__gte=period.year)
     tasks = list(
-        Task.objects.visible_to(user).active().filter(running | begun)
+        Task.objects.visible_to(user).active().filter(owes_q(period.year, period.month, prefix="plan__") | begun)
         .for_unit(user.unit_id).select_related("group", "plan")
         .prefetch_related(Prefetch("assignments", TaskAssignment.objects.filter(unit_id__in=scope)))
     )
     reports = {r.task_id: r for r in ProgressReport.objects.filter(period=period, unit_id__in=scope, task__in=tasks)}
     contributions = {c.task_id: c for c in Contribution.objects.filter(period=period, unit_id__in=scope, task__in=tasks)}
-    lights = task_lights(tasks=tasks, today=today)
+    states = task_states(tasks=tasks)
     days_left = working_days_between(today, period.due_date)
     rows = []
     for task in tasks:
         lead = any(a.role == AssignmentRole.LEAD for a in task.assignments.all())
         filing = reports.get(task.pk) if lead else contributions.get(task.pk)
-        own = lights.get(task.pk)
+        state = states.get(task.pk)
         # A lead unit sees its own light; a supporting unit the task's (its lead units' worst).
-        light = next((own.units[a.unit_id] for a in task.assignments.all() if own and a.unit_id in own.units),
-                     own.task if own else None)
+        light = next((state.unit_light(a.unit_id) for a in task.assignments.all()
+                      if state and state.unit(a.unit_id)), state.light_result if state else None)
         rows.append(InboxRow(task, AssignmentRole.LEAD if lead else AssignmentRole.SUPPORTING, filing, light, days_left))
     done = {FilingStatus.SUBMITTED, FilingStatus.APPROVED}
     return sorted(rows, key=lambda r: (not r.returned, r.filing is not None and r.filing.status in done,
@@ -404,14 +318,17 @@ def period_list_with_counts() -> list[ReportingPeriod]:
     """Periods, newest first, each with the lead returns it expects and how many were
     submitted, late, awaiting review and approved (one query).
 
-    ``expected`` counts the lead assignments of active tasks whose plan covers the period's
-    year; the other counts read the period's reports on active tasks.
+    ``expected`` counts the lead assignments of active tasks whose plan owes the period's month
+    (months compared as year × 12 + month); the other counts read the period's reports on active
+    tasks.
     """
+    month = OuterRef("year") * 12 + OuterRef("month")
     expected = (
-        TaskAssignment.objects.filter(
-            role=AssignmentRole.LEAD, task__is_active=True,
-            task__plan__start_year__lte=OuterRef("year"), task__plan__end_year__gte=OuterRef("year"),
-        ).order_by().values("role").annotate(n=Count("pk")).values("n")
+        TaskAssignment.objects.annotate(
+            first=ExtractYear("task__plan__starts_on") * 12 + ExtractMonth("task__plan__starts_on"),
+            last=ExtractYear("task__plan__ends_on") * 12 + ExtractMonth("task__plan__ends_on"),
+        ).filter(role=AssignmentRole.LEAD, task__is_active=True, first__lte=month, last__gte=month)
+        .order_by().values("role").annotate(n=Count("pk")).values("n")
     )
     active = Q(reports__task__is_active=True)
     return list(
@@ -546,7 +463,7 @@ def annual_plans_due(*, user: User, year: int) -> list[AnnualPlanRow]:
     if not scope:
         return []
     tasks = list(
-        Task.objects.visible_to(user).active().filter(plan__start_year__lte=year, plan__end_year__gte=year)
+        Task.objects.visible_to(user).active().filter(plan__starts_on__year__lte=year, plan__ends_on__year__gte=year)
         .for_unit(user.unit_id, role=AssignmentRole.LEAD).select_related("plan").defer("plan__source_text")
     )
     plans = {p.task_id: p for p in AnnualWorkPlan.objects.filter(task__in=tasks, unit_id__in=scope, year=year)}
@@ -570,12 +487,12 @@ def task_period_reports(*, user: User, task: Task, period: ReportingPeriod) -> l
 
 def recent_plans(limit: int = 2):
     """The newest plans (the current one and the one before), as a subquery."""
-    return ActionPlan.objects.order_by("-end_year", "-id").values("pk")[:limit]
+    return ActionPlan.objects.order_by("-ends_on", "-id").values("pk")[:limit]
 
 
 def recent_periods():
     """Periods from the start of the recent plans on, and any newer month (e.g. the current one)."""
-    start = ActionPlan.objects.filter(pk__in=recent_plans()).order_by("start_year").values("start_year")[:1]
+    start = ActionPlan.objects.filter(pk__in=recent_plans()).order_by("starts_on").values("starts_on__year")[:1]
     return ReportingPeriod.objects.filter(year__gte=Subquery(start)).order_by("-year", "-month")
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.db import models
-from django.db.models import Count
+from django.db.models import Case, Count, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from tasks.choices import AssignmentRole
 from tasks.models import (
@@ -23,9 +27,43 @@ def plan_list(*, user: User):
     return ActionPlan.objects.all() if user.is_authenticated else ActionPlan.objects.none()
 
 
-def plan_current(*, user: User) -> ActionPlan | None:
-    """The plan whose years cover today, or else the newest one."""
-    return plan_list(user=user).order_by("-end_year", "-id").first()
+def plan_current(*, user: User, today: datetime.date | None = None) -> ActionPlan | None:
+    """The plan a page opens on: the newest plan in force today, or else the newest one (1 query)."""
+    today = today or timezone.localdate()
+    in_force = Case(When(starts_on__lte=today, ends_on__gte=today, then=Value(0)), default=Value(1))
+    return plan_list(user=user).defer("source_text").order_by(in_force, "-starts_on", "-id").first()
+
+
+@dataclass(frozen=True)
+class PlanEndChange:
+    at: datetime.datetime
+    actor: str
+    previous: datetime.date
+    ends_on: datetime.date
+    reason: str
+
+
+def plan_end_changes(*, plan: ActionPlan) -> list[PlanEndChange]:
+    """Every move of the plan's end date, newest first, with who, when and why (1 query)."""
+    rows = plan.history.order_by("history_date", "history_id").select_related("history_user")
+    changes, previous = [], None
+    for row in rows.only("history_date", "history_id", "ends_on", "history_change_reason", "history_user"):
+        if previous is not None and row.ends_on != previous:
+            changes.append(PlanEndChange(row.history_date, str(row.history_user or "系统"), previous, row.ends_on,
+                                         row.history_change_reason or ""))
+        previous = row.ends_on
+    return changes[::-1]
+
+
+def plan_dates_as_of(*, plan: ActionPlan, moment: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    """(starts_on, ends_on) as they were in force at ``moment`` (1 query): a later extension or
+    early close never changes an earlier month's 序时进度. Before the plan's import, the dates it
+    was first imported with."""
+    rows = plan.history.order_by("-history_date", "-history_id")
+    row = rows.filter(history_date__lte=moment).values_list("starts_on", "ends_on").first()
+    if row is None:
+        row = rows.reverse().values_list("starts_on", "ends_on").first()
+    return row or (plan.starts_on, plan.ends_on)
 
 
 def plan_get(*, user: User, pk: int) -> ActionPlan:

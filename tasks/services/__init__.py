@@ -2,8 +2,10 @@
 and runs in one transaction; the names used across the project are re-exported here."""
 
 from tasks.services.plans import (
+    PlanDatesError,
     PlanImportError,
     PlanImportReport,
+    plan_end_move,
     plan_import,
     plan_import_run_confirm,
     plan_import_run_create,
@@ -14,7 +16,7 @@ from tasks.services.plans import (
 )
 
 __all__ = [
-    "PlanImportError", "PlanImportReport", "plan_import", "plan_import_run_confirm",
+    "PlanDatesError", "PlanImportError", "PlanImportReport", "plan_end_move", "plan_import", "plan_import_run_confirm",
     "plan_import_run_create", "plan_import_run_execute", "plan_import_run_preview", "seed_plan_load",
     "unit_directory_load",
 ]

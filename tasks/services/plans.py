@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -38,6 +40,18 @@ class PlanImportError(ValueError):
     def __init__(self, message: str, resolutions: list[Resolution] | None = None):
         super().__init__(message)
         self.resolutions = resolutions or []
+
+
+# simple-history keeps a change reason in a 100-character column.
+PLAN_END_REASON_MAX = 100
+
+
+class PlanDatesError(Exception):
+    """A refused change of a plan's dates, with the message for the user and the field it is about."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -149,6 +163,9 @@ def _write_plan(parsed, text, resolutions, indicators, user, changes) -> ActionP
         "start_year": parsed.start_year, "end_year": parsed.end_year, "preamble": parsed.preamble,
         "closing_text": parsed.closing_text, "source_text": text, "source_sha256": digest,
     }
+    if plan is None or (plan.start_year, plan.end_year) != (parsed.start_year, parsed.end_year):
+        # A new plan, or a text whose period changed: its dates are those of its years again.
+        plan_values["starts_on"], plan_values["ends_on"] = ActionPlan.default_dates(parsed.start_year, parsed.end_year)
     if plan is None:
         plan = _create(ActionPlan, user, title=parsed.title, imported_at=timezone.now(), **plan_values)
         changes.append(f"新建行动方案「{plan.title}」")
@@ -335,3 +352,27 @@ def seed_plan_load(*, user: User | None = None) -> ActionPlan:
 
 def _seed_indicators() -> list[dict]:
     return json.loads(Path(settings.SEED_INDICATORS_PATH).read_text(encoding="utf-8"))["indicators"]
+
+
+@transaction.atomic
+def plan_end_move(*, user: User, plan: ActionPlan, ends_on: datetime.date, reason: str) -> ActionPlan:
+    """The office extends the plan or closes it early: a new ``ends_on``, with the reason kept in
+    the plan's history (who, when, why). Past months keep the dates that were in force then
+    (``plan_dates_as_of``)."""
+    if not user.is_office:
+        raise PermissionDenied("只有新区营商办可以调整行动方案的结束日期。")
+    reason = reason.strip()
+    if not reason:
+        raise PlanDatesError("请填写调整结束日期的理由。", "reason")
+    if len(reason) > PLAN_END_REASON_MAX:
+        raise PlanDatesError(f"理由最多 {PLAN_END_REASON_MAX} 个字。", "reason")
+    plan = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+    if ends_on < plan.starts_on:
+        raise PlanDatesError(f"结束日期不能早于开始日期（{plan.starts_on:%Y-%m-%d}）。", "ends_on")
+    if ends_on == plan.ends_on:
+        raise PlanDatesError("结束日期没有变化。", "ends_on")
+    plan.ends_on = ends_on
+    plan._history_user = user
+    plan._change_reason = reason
+    plan.save(update_fields=["ends_on"])
+    return plan

@@ -7,18 +7,19 @@ What the user may not see is a 404, never a 403 that would confirm it exists.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import selectors, services
 from tasks.choices import AssignmentRole, ImportStatus, UnitKind
 from tasks.filters import TaskFilter
-from tasks.forms import PlanUploadForm
+from tasks.forms import PlanEndForm, PlanUploadForm
 from tasks.models import Task, TaskGroup, Unit
 from tasks.plan_text import PlanTextError
 from tasks.views import filing
@@ -73,6 +74,8 @@ def plan_detail(request, pk: int):
     filing.lights_attach(tasks)
     context = {
         "plan": plan,
+        "end_changes": selectors.plan_end_changes(plan=plan),
+        "end_form": PlanEndForm(initial={"ends_on": plan.ends_on}) if user.is_office else None,
         "targets": plan.targets.all(),
         "indicators": plan_indicators,
         "tree": tree,
@@ -81,6 +84,24 @@ def plan_detail(request, pk: int):
         "chart": _group_chart_data(tree),
     }
     return _page(request, "tasks/plan_detail.html", context)
+
+
+@login_required
+@require_POST
+def plan_end_move(request, pk: int):
+    """调整结束日期 (the office): extend the plan or close it early, with the reason on record."""
+    plan = selectors.plan_get(user=request.user, pk=pk)
+    form = PlanEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect("plan-detail", pk=plan.pk)
+    try:
+        plan = services.plan_end_move(user=request.user, plan=plan, **form.cleaned_data)
+    except services.PlanDatesError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"结束日期已调整为 {plan.ends_on:%Y-%m-%d}，方案当前状态：{plan.status.label}。")
+    return redirect("plan-detail", pk=plan.pk)
 
 
 @login_required

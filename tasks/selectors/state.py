@@ -1,0 +1,484 @@
+"""The one as-of state: each task of a plan, and each lead unit on it, at a moment (任务状态).
+
+``plan_state(plan=…, at=…)`` answers, for every lead unit on every task in force: its progress,
+the time-elapsed expected progress (序时进度), its traffic light and the reason, the status of the
+report that last fell due, the working days that report is overdue, how many reports fell due and
+how many came on time, late or not at all, how many were returned; and for each indicator its
+latest actual and whether the target is met. ``task_states`` gives the same per task (the worst
+light of its lead units, their mean progress, the least advanced review status). No other code
+computes a light: every page, ledger, report and API reads these, and the dashboards' month
+summary (``reports.models.Standing``) is a cache of ``plan_state``.
+
+Lifecycle. A plan owes the months that fall within its dates (``ActionPlan.months``); nothing
+else falls due for it. Once it has ended its figures are those of its final moment (the day after
+its last month's returns were due): ``at`` later than that is taken as that moment, overdue
+working days stop counting there, and every reason says the plan has ended. Before its start
+nothing is owed and no task has a light. 序时进度 uses the plan's dates as they were in force at
+the moment, so a later extension never changes an earlier month.
+
+History. A moment in the past reads the history rows django-simple-history keeps for every
+progress report, indicator actual, task, task assignment and plan, and the review record, as they
+were then — never today's rows; the present reads today's rows (the same thing, cheaper). The
+division of tasks (which units lead which tasks in force) is read as it stood at the moment. A
+plan is often loaded once it has started, and history is then entered for the months before: for
+a moment before the plan's import, the division is taken as first imported — as it stood before
+the plan's next recorded change (each re-import records one), or as it is now if there was none.
+
+Queries: eight for a past moment, seven for the present, whatever the history (two fewer
+without indicators).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from tasks.choices import AssignmentRole, Comparator, Light, ReviewAction, TaskStatus
+from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
+from tasks.models import (
+    ActionPlan,
+    Indicator,
+    IndicatorActual,
+    ProgressReport,
+    ReportingPeriod,
+    ReviewEvent,
+    Task,
+    TaskAssignment,
+    WorkingDayOverride,
+)
+from tasks.selectors.plans import plan_dates_as_of
+from tasks.workdays import working_days_between
+
+YearMonth = tuple[int, int]
+
+
+class Attainment:
+    """达成情况 of an indicator, with the labels and badges the pages show."""
+
+    MET = "met"
+    AT_RISK = "at_risk"
+    MISSED = "missed"
+    NO_DATA = "no_data"
+    LABELS = {MET: "已达成", AT_RISK: "有风险", MISSED: "未达成", NO_DATA: "暂无数据"}
+    BADGES = {MET: "badge-green", AT_RISK: "badge-yellow", MISSED: "badge-red", NO_DATA: "badge-muted"}
+
+
+@dataclass(frozen=True)
+class StandingRow:
+    """One lead unit on one task at ``at``: the fields of ``reports.models.Standing``."""
+
+    task_id: int
+    unit_id: int
+    progress: int | None
+    expected: int
+    light: str
+    light_reason: str
+    last_period_id: int | None
+    last_status: str
+    days_overdue: int
+    reports_due: int
+    reports_on_time: int
+    reports_late: int
+    reports_missing: int
+    returns: int
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """An indicator at ``at``: the fields of ``reports.models.IndicatorStanding``."""
+
+    indicator_id: int
+    actual: Decimal | None
+    actual_period_id: int | None
+    attainment: str
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A progress report as its history row stood at ``at``."""
+
+    report_id: int
+    task_id: int
+    unit_id: int
+    period_id: int
+    status: str
+    submitted: bool
+    is_late: bool
+    progress: int | None
+
+
+def month_end(year: int, month: int) -> datetime.datetime:
+    """The last instant of a month in Xixian time."""
+    first_next = datetime.date(year + month // 12, month % 12 + 1, 1)
+    return timezone.make_aware(datetime.datetime.combine(first_next, datetime.time.min)) - datetime.timedelta(
+        microseconds=1,
+    )
+
+
+def month_moment(plan: ActionPlan, year: int, month: int) -> datetime.datetime:
+    """The moment whose figures are the plan's month once it is over: its last instant — for the
+    plan's last month, the plan's final moment, when that month's returns have fallen due."""
+    return plan.final_moment if plan.months and (year, month) == plan.months[-1] else month_end(year, month)
+
+
+def month_at(plan: ActionPlan, year: int, month: int, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """The moment a figure of the plan's month is as of: the month's moment once it is over, the
+    present while it runs. A ledger, a dispatch report or the API asked for a month reads this."""
+    return min(month_moment(plan, year, month), now or timezone.now())
+
+
+@dataclass
+class TaskState:
+    """One task at a moment: its lead units' rows and what the task shows of them."""
+
+    task_id: int
+    units: list[StandingRow]
+
+    @cached_property
+    def light_result(self) -> LightResult:
+        """The worst light of the lead units, with that unit's reason."""
+        return worst([LightResult(Light(r.light), r.light_reason) for r in self.units])
+
+    @property
+    def light(self) -> str:
+        return self.light_result.light.value
+
+    @property
+    def reason(self) -> str:
+        return self.light_result.reason
+
+    @property
+    def progress(self) -> float:
+        """The mean completion of the lead units, percent (a unit that reported nothing counts 0)."""
+        return round(sum(r.progress or 0 for r in self.units) / len(self.units), 1)
+
+    @property
+    def expected(self) -> int:
+        return self.units[0].expected
+
+    @property
+    def status(self) -> str:
+        """审核状态: the least advanced of the lead units' last due reports."""
+        return min((TaskStatus.of(r) for r in self.units), key=TaskStatus.ORDER.index)
+
+    @property
+    def days_overdue(self) -> int:
+        return max(r.days_overdue for r in self.units)
+
+    def unit(self, unit_id: int) -> StandingRow | None:
+        return next((r for r in self.units if r.unit_id == unit_id), None)
+
+    def unit_light(self, unit_id: int) -> LightResult | None:
+        row = self.unit(unit_id)
+        return LightResult(Light(row.light), row.light_reason) if row else None
+
+
+@dataclass
+class PlanState:
+    plan: ActionPlan
+    at: datetime.datetime  # the moment asked for
+    moment: datetime.datetime  # the moment the figures are of (the final moment of an ended plan)
+    rows: list[StandingRow]
+    indicators: list[IndicatorRow]
+
+    @property
+    def frozen(self) -> bool:
+        """The plan had ended before ``at``: its figures stopped there."""
+        return self.moment < self.at
+
+    def tasks(self) -> dict[int, TaskState]:
+        by_task: dict[int, list[StandingRow]] = {}
+        for row in self.rows:
+            by_task.setdefault(row.task_id, []).append(row)
+        return {task_id: TaskState(task_id, rows) for task_id, rows in by_task.items()}
+
+
+class PlanStateReader:
+    """The plan's state at ``at`` (now by default), read for a few tasks at a time: what every
+    task shares — the moment, the dates then in force, the owed periods, the calendar — is read
+    once, when the reader is made (3 queries, 5 in the past); then 3 queries per call of ``rows``
+    (the lead units in force, their reports, their returns), whatever the number of tasks. A
+    ledger reads its tasks chunk by chunk with one reader."""
+
+    def __init__(self, plan: ActionPlan, at: datetime.datetime | None = None):
+        self.plan, self.at = plan, at or timezone.now()
+        self.moment = plan.moment(self.at)
+        self.live = self.moment >= timezone.now()
+        day = timezone.localdate(self.moment)
+        self.starts_on, self.ends_on = _dates(plan, self.moment, self.live)
+        self.owes = day >= self.starts_on  # before its start a plan owes nothing
+        self.division = _division_moment(plan, self.moment) if self.owes else None
+        periods = _owed_periods(self.starts_on, self.ends_on) if self.owes else []
+        self.context = _Context(
+            day=day, expected=expected_progress(start=self.starts_on, end=self.ends_on, today=day),
+            periods=periods, overrides=_overrides(periods, day) if self.owes else {},
+            ended_note=plan.ended_note if self.moment < self.at else "",
+        )
+
+    def rows(self, task_ids: list[int] | None = None) -> list[StandingRow]:
+        """Each lead unit on each task in force (of ``task_ids`` only, if given)."""
+        return self._read(task_ids)[0]
+
+    def _read(self, task_ids: list[int] | None) -> tuple[list[StandingRow], dict]:
+        """The rows, and the reports they were derived from ((task, unit) → period id → snapshot)."""
+        if not self.owes:
+            return [], {}
+        assignments = _lead_pairs(self.plan, self.division, task_ids)
+        pair_tasks = sorted({task_id for task_id, _ in assignments})
+        snapshots = _report_snapshots(
+            task_ids=pair_tasks, period_ids=[p.pk for p in self.context.periods], at=None if self.live else self.moment,
+        )
+        returns = _returns(task_ids=pair_tasks, at=self.moment)
+        rows = [self.context.standing(task_id, unit_id, snapshots.get((task_id, unit_id), {}), returns[(task_id, unit_id)])
+                for task_id, unit_id in assignments]
+        return rows, snapshots
+
+    def tasks(self, task_ids: list[int]) -> dict[int, TaskState]:
+        return PlanState(self.plan, self.at, self.moment, self.rows(task_ids), []).tasks()
+
+    def state(self) -> PlanState:
+        """Every task, and every indicator (2 more queries)."""
+        rows, snapshots = self._read(None)
+        indicators = _indicator_rows(plan=self.plan, at=self.moment, ends_on=self.ends_on, context=self.context,
+                                     snapshots=snapshots)
+        return PlanState(self.plan, self.at, self.moment, rows, indicators)
+
+
+def plan_expected(*, plan: ActionPlan, at: datetime.datetime) -> int:
+    """序时进度 of the plan at ``at``, as every row of its state has it (1 query in the past)."""
+    moment = plan.moment(at)
+    starts_on, ends_on = _dates(plan, moment, moment >= timezone.now())
+    return expected_progress(start=starts_on, end=ends_on, today=timezone.localdate(moment))
+
+
+def _dates(plan: ActionPlan, moment: datetime.datetime, live: bool) -> tuple[datetime.date, datetime.date]:
+    return (plan.starts_on, plan.ends_on) if live else plan_dates_as_of(plan=plan, moment=moment)
+
+
+def plan_state(*, plan: ActionPlan, at: datetime.datetime | None = None) -> PlanState:
+    """Every lead unit on every task in force, and every indicator of the plan, at ``at`` (now by
+    default), as the module docstring says (8 queries, 10 in the past)."""
+    return PlanStateReader(plan, at).state()
+
+
+def task_states(*, tasks: list[Task], at: datetime.datetime | None = None) -> dict[int, TaskState]:
+    """The state of each task at ``at`` (now by default), by task id; a task with no lead unit, or
+    of a plan not started yet, has none. The tasks need ``task.plan`` loaded. Six queries per plan
+    among the tasks (eight in the past)."""
+    by_plan: dict[int, list[Task]] = {}
+    for task in tasks:
+        by_plan.setdefault(task.plan_id, []).append(task)
+    found: dict[int, TaskState] = {}
+    for plan_tasks in by_plan.values():
+        found.update(PlanStateReader(plan_tasks[0].plan, at).tasks([t.pk for t in plan_tasks]))
+    return found
+
+
+def standings_compute(*, plan: ActionPlan, at: datetime.datetime) -> tuple[list[StandingRow], list[IndicatorRow]]:
+    """What the dashboards' month summary keeps: every row of ``plan_state``."""
+    state = plan_state(plan=plan, at=at)
+    return state.rows, state.indicators
+
+
+def _owed_periods(starts_on: datetime.date, ends_on: datetime.date) -> list[ReportingPeriod]:
+    """The opened periods of the months within the dates, oldest first (1 query)."""
+    periods = ReportingPeriod.objects.filter(year__gte=starts_on.year, year__lte=ends_on.year).order_by("year", "month")
+    first, last = (starts_on.year, starts_on.month), (ends_on.year, ends_on.month)
+    return [p for p in periods if first <= (p.year, p.month) <= last]
+
+
+def _division_moment(plan: ActionPlan, at: datetime.datetime) -> datetime.datetime | None:
+    """The moment whose division of tasks counts at ``at`` (None: as it is now): ``at`` once the
+    plan had been imported; before that, the moment before the plan's next recorded change."""
+    if at >= timezone.now():
+        return None  # the month still running: today's rows are its division
+    recorded = list(plan.history.order_by("history_date", "history_id").values_list("history_date", flat=True)[:2])
+    if not recorded:
+        return None  # a plan written without history: only today's rows know its division
+    if at >= recorded[0]:
+        return at
+    return recorded[1] - datetime.timedelta(microseconds=1) if len(recorded) > 1 else None
+
+
+def _lead_pairs(
+    plan: ActionPlan, moment: datetime.datetime | None, task_ids: list[int] | None = None,
+) -> list[tuple[int, int]]:
+    """(task, lead unit) of every task in force at ``moment`` (of ``task_ids`` only, if given),
+    each task and assignment as its latest history row then (None: today's rows)."""
+    if moment is None:
+        rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True)
+    else:
+        tasks = _as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
+        rows = _as_of(TaskAssignment.history.model, moment).filter(task_id__in=tasks.values("id"))
+    if task_ids is not None:
+        rows = rows.filter(task_id__in=task_ids)
+    return sorted(set(rows.filter(role=AssignmentRole.LEAD).values_list("task_id", "unit_id")))
+
+
+def _as_of(history, moment: datetime.datetime):
+    """The rows of a history table current at ``moment``: each record's latest row by then,
+    deleted records left out."""
+    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=moment).order_by("-history_date", "-history_id")
+    return history.objects.filter(history_date__lte=moment, history_id=Subquery(latest.values("history_id")[:1])).exclude(
+        history_type="-",
+    )
+
+
+def _report_snapshots(*, task_ids: list[int], period_ids: list[int], at: datetime.datetime | None) -> dict:
+    """(task, unit) → period id → the report's history row current at ``at`` (deleted ones left
+    out); at None (the present), the report itself."""
+    reports = ProgressReport.objects if at is None else _as_of(ProgressReport.history.model, at)
+    rows = reports.filter(task_id__in=task_ids, period_id__in=period_ids).values_list(
+        "id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
+    )
+    by_pair: dict[tuple[int, int], dict[int, _Snapshot]] = {}
+    for pk, task_id, unit_id, period_id, status, submitted_at, is_late, progress in rows:
+        snap = _Snapshot(pk, task_id, unit_id, period_id, status, submitted_at is not None, is_late, progress)
+        by_pair.setdefault((task_id, unit_id), {})[period_id] = snap
+    return by_pair
+
+
+def _returns(*, task_ids: list[int], at: datetime.datetime) -> Counter:
+    """(task, unit) → how many times the office returned its reports up to ``at``."""
+    rows = ReviewEvent.objects.filter(
+        report__task_id__in=task_ids, action=ReviewAction.RETURN, at__lte=at,
+    ).values_list("report__task_id", "report__unit_id").annotate(n=Count("id"))
+    return Counter({(task_id, unit_id): n for task_id, unit_id, n in rows})
+
+
+def _overrides(periods: list[ReportingPeriod], day: datetime.date) -> dict:
+    """The office's calendar entries over every span counted here, read once."""
+    if not periods:
+        return {}
+    start, end = min(periods[0].due_date, day), max(periods[-1].due_date, day)
+    return dict(WorkingDayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_working"))
+
+
+@dataclass
+class _Context:
+    day: datetime.date
+    expected: int
+    periods: list[ReportingPeriod]
+    overrides: dict
+    ended_note: str  # said in every reason once the plan has ended
+
+    def __post_init__(self) -> None:
+        self.spans: dict[tuple[datetime.date, datetime.date], int] = {}
+        self.order = {p.pk: i for i, p in enumerate(self.periods)}
+        fell_due = [p for p in self.periods if p.due_date < self.day]
+        self.due_periods = fell_due
+        self.last_due = fell_due[-1] if fell_due else None
+        self.next_due = next(
+            (p for p in self.periods
+             if p.due_date >= self.day and (p.year, p.month) <= (self.day.year, self.day.month)), None,
+        )
+
+    def standing(self, task_id: int, unit_id: int, mine: dict[int, _Snapshot], returns: int) -> StandingRow:
+        """One lead unit on one task, from its reports (period id → snapshot)."""
+        submitted = [snap for snap in mine.values() if snap.submitted]
+        progress = max(submitted, key=lambda s: self.order[s.period_id]).progress if submitted else None
+        last = mine.get(self.last_due.pk) if self.last_due else None
+        light = unit_light(
+            today=self.day, expected=self.expected, progress=progress,
+            last_due=self._due(self.last_due, last),
+            next_due=self._due(self.next_due, mine.get(self.next_due.pk) if self.next_due else None),
+        )
+        counts = Counter(self._fate(mine.get(p.pk)) for p in self.due_periods)
+        missing_last = self.last_due is not None and not (last and last.submitted)
+        return StandingRow(
+            task_id=task_id, unit_id=unit_id, progress=progress, expected=self.expected,
+            light=light.light.value, light_reason=self._reason(light.reason),
+            last_period_id=self.last_due.pk if self.last_due else None,
+            last_status=last.status if last else "",
+            days_overdue=self._working_days(self.last_due.due_date, self.day) if missing_last else 0,
+            reports_due=len(self.due_periods), reports_on_time=counts["on_time"],
+            reports_late=counts["late"], reports_missing=counts["missing"], returns=returns,
+        )
+
+    def _reason(self, reason: str) -> str:
+        return (f"{reason}（{self.ended_note}）" if self.ended_note else reason)[:200]
+
+    def _due(self, period: ReportingPeriod | None, snap: _Snapshot | None) -> DueReport | None:
+        if period is None:
+            return None
+        days_left = self._working_days(self.day, period.due_date)
+        return DueReport(period.label, period.due_date, bool(snap and snap.submitted), days_left)
+
+    def _working_days(self, start: datetime.date, end: datetime.date) -> int:
+        """Counted once per span: every unit shares the same few due dates."""
+        key = (start, end)
+        if key not in self.spans:
+            self.spans[key] = working_days_between(start, end, overrides=self.overrides)
+        return self.spans[key]
+
+    @staticmethod
+    def _fate(snap: _Snapshot | None) -> str:
+        if snap is None or not snap.submitted:
+            return "missing"
+        return "late" if snap.is_late else "on_time"
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+def _indicator_rows(
+    *, plan: ActionPlan, at: datetime.datetime, ends_on: datetime.date, context: _Context, snapshots: dict,
+) -> list[IndicatorRow]:
+    """Each indicator's actual from the latest submitted report (of the indicator's year, when it
+    has one) that gave one."""
+    indicators = list(Indicator.objects.filter(plan=plan).order_by("sort_order", "id"))
+    periods = {p.pk: p for p in context.periods}
+    actuals = _actual_snapshots(indicator_ids=[i.pk for i in indicators], at=at)
+    submitted_reports = {
+        snap.report_id: snap.period_id
+        for mine in snapshots.values() for snap in mine.values() if snap.submitted
+    }
+    years = {i.pk: i.year for i in indicators}
+    best: dict[int, tuple[ReportingPeriod, Decimal]] = {}
+    for indicator_id, report_id, value in actuals:
+        period = periods.get(submitted_reports.get(report_id))
+        if period is None or years[indicator_id] not in (None, period.year):
+            continue
+        current = best.get(indicator_id)
+        if current is None or (period.year, period.month) > (current[0].year, current[0].month):
+            best[indicator_id] = (period, value)
+    rows = []
+    for indicator in indicators:
+        period, value = best.get(indicator.pk, (None, None))
+        rows.append(IndicatorRow(
+            indicator_id=indicator.pk, actual=value, actual_period_id=period.pk if period else None,
+            attainment=attainment(indicator, value, day=context.day, ends_on=ends_on),
+        ))
+    return rows
+
+
+def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime) -> list[tuple[int, int, Decimal]]:
+    rows = _as_of(IndicatorActual.history.model, at).filter(indicator_id__in=indicator_ids)
+    return list(rows.values_list("indicator_id", "report_id", "value"))
+
+
+def attainment(indicator: Indicator, actual: Decimal | None, *, day: datetime.date, ends_on: datetime.date) -> str:
+    """Met when the actual satisfies the target; missed when the target's year (or, for a target of
+    the whole plan, the plan) is over and it does not; at risk while there is still time."""
+    if actual is None:
+        return Attainment.NO_DATA
+    if target_met(indicator, actual):
+        return Attainment.MET
+    last_day = datetime.date(indicator.year, 12, 31) if indicator.year else ends_on
+    return Attainment.MISSED if day > last_day else Attainment.AT_RISK
+
+
+def target_met(indicator: Indicator, actual: Decimal) -> bool:
+    target = indicator.target_value
+    return {
+        Comparator.LE: actual <= target,
+        Comparator.GE: actual >= target,
+        Comparator.EQ: actual == target,
+        Comparator.RANGE: indicator.target_max is not None and target <= actual <= indicator.target_max,
+    }[Comparator(indicator.comparator)]
