@@ -139,6 +139,23 @@ def access_filing_unit(*, user: User, task: Task, role: str) -> int:
     return unit_id
 
 
+def filing_owed(*, task: Task, period: ReportingPeriod) -> str:
+    """Why nothing can be filed on the task for the period ("" when it can): the period is closed,
+    or the task's plan does not owe that month."""
+    if not period.is_open:
+        return f"{period.label}填报期已关闭。"
+    if not task.plan.owes(period.year, period.month):
+        plan = task.plan
+        return (f"{period.label}不在《{plan.title}》的执行期内"
+                f"（{plan.starts_on:%Y-%m-%d} 至 {plan.ends_on:%Y-%m-%d}），无需填报。")
+    return ""
+
+
+def _require_owed(task: Task, period: ReportingPeriod) -> None:
+    if message := filing_owed(task=task, period=period):
+        raise DispatchError(message)
+
+
 def _access_own_filing(*, user: User, filing: Filing) -> None:
     """404 for a filing the user may not read (another unit's draft), 403 for one it may read
     but is not its unit's to change."""
@@ -330,8 +347,7 @@ def report_save(
 ) -> ProgressReport:
     """Save the lead unit's report as it stands (a draft keeps whatever was typed)."""
     unit_id = access_filing_unit(user=user, task=task, role=AssignmentRole.LEAD)
-    if not period.is_open:
-        raise DispatchError(f"{period.label}填报期已关闭。")
+    _require_owed(task, period)
     if data.progress is not None and not 0 <= data.progress <= 100:
         raise DispatchError("完成进度应在 0 到 100 之间。", {"progress": "完成进度应在 0 到 100 之间。"})
     report = _filing_for_update(ProgressReport, user=user, task=task, unit_id=unit_id, period=period)
@@ -450,8 +466,7 @@ def _evidence_files_delete_on_commit(rows: list[Evidence]) -> None:
 def contribution_save(*, user: User, task: Task, period: ReportingPeriod, text: str) -> Contribution:
     """A supporting unit's 配合情况 for the period (draft)."""
     unit_id = access_filing_unit(user=user, task=task, role=AssignmentRole.SUPPORTING)
-    if not period.is_open:
-        raise DispatchError(f"{period.label}填报期已关闭。")
+    _require_owed(task, period)
     contribution = _filing_for_update(Contribution, user=user, task=task, unit_id=unit_id, period=period)
     if not contribution.is_editable:
         raise DispatchError(f"该配合情况当前为「{contribution.get_status_display()}」，不能修改。")
@@ -472,7 +487,7 @@ def annual_plan_save(
     """A lead unit's 年度工作方案 for the year (draft)."""
     unit_id = access_filing_unit(user=user, task=task, role=AssignmentRole.LEAD)
     if year not in task.plan.years:
-        raise DispatchError(f"{year} 年不在方案期内。")
+        raise DispatchError(f"{year} 年不在方案执行期内。")
     plan = _filing_for_update(
         AnnualWorkPlan, user=user, task=task, unit_id=unit_id, year=year,
         defaults={"due_date": annual_plan_due_date(year)},
