@@ -200,7 +200,7 @@ def escalation_entries(escalations: QuerySet[Escalation]) -> list[TimelineEntry]
 
 def task_timeline_entries(*, user: User, task: Task) -> list[TaskTimelineEntry]:
     """The ladder steps about a task's reports and annual plans, in the shape of the task's own
-    timeline (tasks/ calls this through settings.TASK_TIMELINE_SOURCES; 1 query)."""
+    timeline (composed with it by xixian_portal.pages; 1 query)."""
     entries = []
     escalations = (Escalation.objects.visible_to(user).filter(task=task, finding__isnull=True)
                    .select_related("unit", "task", "period", "created_by", "replied_by"))
@@ -340,7 +340,7 @@ class HomeFigure:
 
 
 def home_panel(*, user: User, today: datetime.date | None = None) -> dict | None:
-    """The 督查督办 panel of the home page (settings.HOME_PANELS): for a unit, its findings owed
+    """The 督查督办 panel of the home page (composed by xixian_portal.pages): for a unit, its findings owed
     and overdue and the 催办/督办单 awaiting its reply; for the office and inspectors, what waits
     on them (2 queries)."""
     from django.urls import reverse

@@ -28,7 +28,7 @@ BEAT = {
     "open-quarter-round": ("supervision.round_open_quarter",
                            crontab(minute=0, hour=8, day_of_month=1, month_of_year="1,4,7,10")),
     "dispatch-report-schedule": ("reports.dispatch_report_schedule", crontab(minute=0, hour=9)),
-    "standings-refresh": ("reports.standings_refresh", crontab(minute=5)),
+    "standings-refresh": ("reports.standings_refresh", crontab(minute="*/5")),
     "files-housekeeping": ("reports.files_housekeeping", crontab(minute="*/10")),
 }
 # The jobs of the tasks domain, all idempotent by their claims, hence acknowledged late.

@@ -61,10 +61,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": BEAT_PUBLISH,
     },
-    # The dashboards' summary as of now, and any month just ended as of its last instant.
+    # The dashboards' summary: what is missing or no longer current is stored (the running month
+    # after a change or on a new day, a month just ended as of its moment). Until then the
+    # dashboards compute it in memory: this keeps them fast, not right.
     "standings-refresh": {
         "task": "reports.standings_refresh",
-        "schedule": crontab(minute=5),
+        "schedule": crontab(minute="*/5"),
         "options": BEAT_PUBLISH,
     },
 }

@@ -303,23 +303,12 @@ LADDER_NOTICE_DEADLINE_WORKING_DAYS = env_int("LADDER_NOTICE_DEADLINE_WORKING_DA
 LADDER_LOOKBACK_DAYS = env_int("LADDER_LOOKBACK_DAYS", 45)
 BULLETIN_RETURNS = env_int("BULLETIN_RETURNS", 2)
 FINDING_DEADLINE_WORKING_DAYS = env_int("FINDING_DEADLINE_WORKING_DAYS", 10)
-# A task's timeline (tasks/) also shows what higher layers recorded about the task: the ladder
-# steps (提醒/催办/督办单/通报) on its reports and annual plans. tasks/ may not import supervision/,
-# so the higher layer plugs into the lower one here: each path names a callable taking
-# ``user=`` and ``task=`` and returning tasks.selectors.dispatch.TimelineEntry items (1 query each).
-TASK_TIMELINE_SOURCES = ["supervision.selectors.task_timeline_entries"]
-# The home page's panels from higher layers, the same way: callables taking ``user=`` and
-# returning a dict (title, url, figures with label/count/url/urgent) or None.
-HOME_PANELS = ["supervision.selectors.home_panel"]
 
 # Dispatch reports (月调度报告): last month's report is built this many working days after its
 # reports were due (1: the next working day); a queued or running build that has written no
 # progress for this many minutes is taken for dead, and may be claimed again.
 DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE = env_int("DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE", 1)
 DISPATCH_REPORT_STALE_MINUTES = env_int("DISPATCH_REPORT_STALE_MINUTES", 15)
-# Called with ``report=`` inside the transaction of every change to a progress report: the
-# dashboards' month summary is refreshed there (reports/services/standings.py).
-PROGRESS_REPORT_OBSERVERS = ["reports.services.standings.standings_refresh_report"]
 
 # Excel round-trip (Excel 批量填报): the largest template a unit may upload, the most rows read
 # from it, the most bytes its zip may unpack to (a zip bomb is refused before it is opened),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from xixian_portal import pages
 from xixian_portal.health import healthz
 
 admin.site.site_header = "西咸新区营商环境督查督办平台 · 管理后台"
@@ -9,6 +10,9 @@ admin.site.site_title = "督查督办平台管理"
 admin.site.index_title = "数据管理"
 
 urlpatterns = [
+    # Pages composed from several apps (xixian_portal/pages.py).
+    path("", pages.home, name="home"),
+    path("tasks/<int:pk>/", pages.task_detail, name="task-detail"),
     path("", include("tasks.urls")),
     path("", include("reports.urls")),
     path("supervision/", include("supervision.urls")),

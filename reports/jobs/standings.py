@@ -1,6 +1,6 @@
-"""The dashboards' month summary, refreshed every hour: lights move with the calendar (a due date
-passes, 序时进度 grows) even when nobody writes, and a month that has just ended is computed as
-of its last instant. Idempotent: each month is recomputed from history and replaced whole, under
+"""The dashboards' month summary, refreshed every five minutes: what changed since it was stored,
+a new day (lights move with the calendar even when nobody writes), a month just ended (stored as
+of its moment). Idempotent: each month is recomputed from history and replaced whole, under
 a lock on its row, so a job run twice (or after its worker died) changes nothing more."""
 
 from celery import shared_task

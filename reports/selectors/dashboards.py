@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing
-from reports.services.standings import plan_months, standings_month_ensure
+from reports.selectors.standings import (
+    MonthSummary,
+    summary_indicator_trend,
+    summary_indicators,
+    summary_month,
+    summary_series,
+    summary_standings,
+)
+from reports.services.standings import plan_months
 from supervision.choices import FindingStatus, Level
 from supervision.models import Escalation, Finding
 from tasks.choices import GroupKind, Light, TaskStatus
@@ -52,6 +59,7 @@ class AsOf:
     at: datetime.datetime
     is_final: bool
     choices: list[tuple[str, str]]
+    summary: MonthSummary = field(compare=False, repr=False)
 
     @property
     def value(self) -> str:
@@ -65,8 +73,8 @@ class AsOf:
 
 
 def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.datetime | None = None) -> AsOf:
-    """Parse ``?month=YYYY-MM`` (default: the current month) and make sure the summary of that
-    month and the months before it exists. One query when it does."""
+    """Parse ``?month=YYYY-MM`` (default: the plan's latest month: the current one, or an ended
+    plan's last) and read that month's summary (1–2 queries when it is stored and current)."""
     months = plan_months(plan=plan, now=now)
     if not months:
         raise DashboardError(f"{plan.title}自 {plan.starts_on:%Y年%m月%d日}起执行，尚无看板数据。")
@@ -78,11 +86,13 @@ def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.dateti
         wanted = (int(found.group(1)), int(found.group(2)))
         if wanted not in months:
             raise DashboardError(f"{wanted[0]}年{wanted[1]}月不在可查看的范围内（{_month_label(months[0])}—{_month_label(months[-1])}）。")
-    standing_month = standings_month_ensure(plan=plan, year=wanted[0], month=wanted[1], now=now)
-    choices = [(f"{y:04d}-{m:02d}", _month_label((y, m)) + ("（当前）" if (y, m) == months[-1] else ""))
+    summary = summary_month(plan=plan, year=wanted[0], month=wanted[1], now=now)
+    today = timezone.localdate(now or timezone.now())
+    last = "（当前）" if months[-1] == (today.year, today.month) else "（最后一期）"
+    choices = [(f"{y:04d}-{m:02d}", _month_label((y, m)) + (last if (y, m) == months[-1] else ""))
                for y, m in reversed(months)]
-    return AsOf(plan=plan, year=wanted[0], month=wanted[1], at=standing_month.as_of,
-                is_final=standing_month.is_final, choices=choices)
+    return AsOf(plan=plan, year=wanted[0], month=wanted[1], at=summary.as_of, is_final=summary.is_final,
+                choices=choices, summary=summary)
 
 
 def _month_label(year_month: tuple[int, int]) -> str:
@@ -97,10 +107,7 @@ def _scoped(queryset: QuerySet, user: User, field_name: str = "unit_id") -> Quer
 
 
 def _standings(*, user: User, as_of: AsOf) -> list[Standing]:
-    rows = Standing.objects.filter(plan=as_of.plan, year=as_of.year, month=as_of.month)
-    return list(_scoped(rows, user).select_related("task__group", "unit").order_by(
-        "task__sort_order", "task_id", "unit_id",
-    ))
+    return summary_standings(summary=as_of.summary, user=user)
 
 
 # --- tasks: light, status and progress of each task -----------------------------------------------
@@ -226,15 +233,9 @@ def dashboard_overview(*, user: User, plan: ActionPlan, as_of: AsOf) -> Overview
 
 def _series(*, user: User, as_of: AsOf) -> list[MonthPoint]:
     """Average completion and 序时进度 at the end of each month up to the one shown."""
-    rows = _scoped(Standing.objects.filter(
-        Q(year__lt=as_of.year) | Q(year=as_of.year, month__lte=as_of.month), plan=as_of.plan,
-    ), user).values("year", "month").annotate(
-        progress=Avg(Coalesce("progress", 0)), expected=Max("expected"),
-    ).order_by("year", "month")
     return [
-        MonthPoint(f"{r['year']:04d}-{r['month']:02d}", _month_label((r["year"], r["month"])),
-                   round(float(r["progress"]), 1), r["expected"])
-        for r in rows
+        MonthPoint(f"{p.year:04d}-{p.month:02d}", _month_label((p.year, p.month)), p.progress, p.expected)
+        for p in summary_series(summary=as_of.summary, user=user)
     ]
 
 
@@ -443,15 +444,9 @@ def dashboard_indicators(*, user: User, plan: ActionPlan, as_of: AsOf) -> Indica
     targets = list(PlanTarget.objects.filter(plan=plan).order_by("year"))
     indicators = list(Indicator.objects.visible_to(user).filter(plan=plan).select_related("task"))
     indicators.sort(key=lambda i: (i.task_id is not None, i.sort_order, i.pk))  # plan-level ones first
-    month = {
-        s.indicator_id: s for s in IndicatorStanding.objects.filter(
-            plan=plan, year=as_of.year, month=as_of.month,
-        ).select_related("actual_period")
-    }
+    month = summary_indicators(summary=as_of.summary)
     trend: dict[int, list[tuple[str, float]]] = defaultdict(list)
-    for indicator_id, year, month_number, actual in IndicatorStanding.objects.filter(
-        Q(year__lt=as_of.year) | Q(year=as_of.year, month__lte=as_of.month), plan=plan, actual__isnull=False,
-    ).values_list("indicator_id", "year", "month", "actual").order_by("year", "month"):
+    for indicator_id, year, month_number, actual in summary_indicator_trend(summary=as_of.summary):
         trend[indicator_id].append((f"{year:04d}-{month_number:02d}", float(actual)))
     views = [_indicator_view(i, month.get(i.pk), trend[i.pk]) for i in indicators]
     counts = Counter(v.attainment for v in views)

@@ -1,15 +1,12 @@
-"""Keeping the dashboards' month summary (``Standing``) equal to the history.
+"""Storing the dashboards' month summary (``Standing``): the cache of the one as-of state.
 
-- A past month is computed once as of its last instant (``is_final``) and never changes: what
-  happens later cannot change how the month ended.
-- The current month is computed as of now, again whenever a progress report changes (the
-  services of ``tasks`` call ``standings_refresh_report`` inside their transaction, through
-  ``settings.PROGRESS_REPORT_OBSERVERS``) and every hour by a job (lights move with the calendar
-  even when nobody writes).
-- A month nobody has computed yet is computed when first asked for.
-
-Each computation is ``tasks.selectors.state.plan_state`` for the whole plan: a handful of
-queries over that plan's rows, whatever the number of other plans and years.
+- A month that is over is stored once, as of its moment (its last instant; for a plan's last month,
+  the plan's final moment), and is final: what happens later cannot change how the month ended.
+- The running month is stored as of the refresh, and again whenever it is no longer current
+  (``reports.selectors.standings.stored_is_current``: something recorded since, or another day).
+- The refresh job runs every few minutes and stores exactly what is missing or no longer
+  current; until it has, the dashboards compute the month from the history in memory and show
+  the same figures. Nothing here runs inside a report's transaction, and a GET never writes.
 """
 
 from __future__ import annotations
@@ -17,11 +14,11 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing, StandingMonth
-from tasks.models import ActionPlan, ProgressReport
+from reports.selectors.standings import stored_is_current
+from tasks.models import ActionPlan
 from tasks.selectors.state import YearMonth, month_moment, standings_compute
 
 
@@ -57,22 +54,6 @@ def standings_month_store(*, plan: ActionPlan, year: int, month: int, now: datet
     return standing_month
 
 
-def standings_month_ensure(*, plan: ActionPlan, year: int, month: int, now: datetime.datetime | None = None) -> StandingMonth:
-    """The month's summary, and that of every month of the plan before it (a trend reads them
-    all): computed now if missing or if the month has ended since it was last computed; a live
-    current month is taken as it is (kept fresh by reports and the job). One query when all
-    are there."""
-    now = now or timezone.now()
-    wanted = [ym for ym in plan_months(plan=plan, now=now) if ym <= (year, month)] or [(year, month)]
-    known = {(m.year, m.month): m for m in StandingMonth.objects.filter(plan=plan).filter(
-        Q(year__lt=year) | Q(year=year, month__lte=month))}
-    for key in wanted:
-        found = known.get(key)
-        if found is None or not (found.is_final or month_moment(plan, *key) >= now):
-            known[key] = standings_month_store(plan=plan, year=key[0], month=key[1], now=now)
-    return known[(year, month)]
-
-
 def standings_rebuild(*, plan: ActionPlan, now: datetime.datetime | None = None) -> int:
     """Recompute every month of the plan from history (after bulk loads, or to check). Returns the
     number of months."""
@@ -83,27 +64,16 @@ def standings_rebuild(*, plan: ActionPlan, now: datetime.datetime | None = None)
 
 
 def standings_refresh(*, now: datetime.datetime | None = None) -> int:
-    """Hourly: each plan's current month as of now, and any ended month not yet final. Returns
-    the number of months computed."""
+    """Every few minutes: store each plan's months that are missing or no longer current (the
+    running month after a change or on a new day, a month that has just ended). Returns the
+    number of months stored; 1–2 queries per plan when nothing changed."""
     now = now or timezone.now()
     computed = 0
     for plan in ActionPlan.objects.defer("source_text", "preamble", "closing_text"):
-        months = plan_months(plan=plan, now=now)
-        if not months:
-            continue
-        final = set(StandingMonth.objects.filter(plan=plan, is_final=True).values_list("year", "month"))
-        for year, month in months:
-            if (year, month) not in final:  # the current month is never final
+        stored = {(m.year, m.month): m for m in StandingMonth.objects.filter(plan=plan)}
+        for year, month in plan_months(plan=plan, now=now):
+            found = stored.get((year, month))
+            if found is None or not stored_is_current(plan=plan, stored=found, now=now):
                 standings_month_store(plan=plan, year=year, month=month, now=now)
                 computed += 1
     return computed
-
-
-def standings_refresh_report(*, report: ProgressReport) -> None:
-    """A progress report changed (saved, submitted, reviewed, discarded): the current month of its
-    plan is recomputed in the same transaction, so the dashboards never lag behind the reports."""
-    plan = ActionPlan.objects.defer("source_text", "preamble", "closing_text").get(tasks__id=report.task_id)
-    now = timezone.now()
-    months = plan_months(plan=plan, now=now)
-    if months:  # the last one is the current month
-        standings_month_store(plan=plan, year=months[-1][0], month=months[-1][1], now=now)

@@ -8,12 +8,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus
 from tasks.lights import LightResult
@@ -205,8 +203,9 @@ class TimelineEntry:
 
 def task_timeline(*, user: User, task: Task, limit: int = 200) -> list[TimelineEntry]:
     """Changes to the task, its units, its reports, their actuals and their review, newest
-    first, from the recorded history (8 queries whatever the length of the history), and what
-    the higher layers recorded about the task (settings.TASK_TIMELINE_SOURCES, 1 query each)."""
+    first, from the recorded history (8 queries whatever the length of the history). What the
+    higher layers recorded about the task is added by the page that composes them
+    (``timeline_merge``)."""
     reports = {r.pk: f"{r.period.label} {r.unit.short_name}" for r in
                ProgressReport.objects.visible_to(user).filter(task=task).select_related("period", "unit")}
     assignments = list(TaskAssignment.history.filter(task_id=task.pk).select_related("history_user"))
@@ -225,10 +224,14 @@ def task_timeline(*, user: User, task: Task, limit: int = 200) -> list[TimelineE
     events = ReviewEvent.objects.filter(report_id__in=list(reports)).select_related("actor")
     entries += [TimelineEntry(e.at, str(e.actor), f"{e.get_action_display()}：{reports[e.report_id]}", e.comment)
                 for e in events]
-    for source in settings.TASK_TIMELINE_SOURCES:
-        entries += import_string(source)(user=user, task=task)
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+    return timeline_merge(entries, limit=limit)
+
+
+def timeline_merge(*entries: list[TimelineEntry], limit: int = 200) -> list[TimelineEntry]:
+    """Timelines of one task from several sources as one, newest first."""
+    merged = [entry for part in entries for entry in part]
+    merged.sort(key=lambda e: e.at, reverse=True)
+    return merged[:limit]
 
 
 def _history_entries(records, label: str, describe) -> list[TimelineEntry]:

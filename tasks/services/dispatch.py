@@ -19,7 +19,6 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from tasks.choices import AssignmentRole, FilingStatus, PeriodStatus, ReviewAction, Role
 from tasks.evidence import CheckedFile, EvidenceError, evidence_check
@@ -217,15 +216,6 @@ def _save(filing: Filing, user: User, fields: list[str]) -> None:
         raise DispatchError("本单位的这份填报刚刚由他人创建，请刷新后再保存。") from None
 
 
-def _observers_tell(filing: Filing) -> None:
-    """The higher layers keep summaries of progress reports (the dashboards' month summary):
-    ``settings.PROGRESS_REPORT_OBSERVERS`` are called inside the same transaction, so a summary
-    never lags behind the report, and ``tasks`` imports none of them."""
-    if isinstance(filing, ProgressReport):
-        for path in settings.PROGRESS_REPORT_OBSERVERS:
-            import_string(path)(report=filing)
-
-
 def _filing_for_update(model: type[Filing], *, user: User, defaults: dict | None = None, **lookup) -> Filing:
     """The unit's filing under a row lock, or a new unsaved one (``_save`` inserts it)."""
     filing = model.objects.select_for_update(of=("self",)).filter(**lookup).order_by("pk").first()
@@ -260,7 +250,6 @@ def filing_submit(*, user: User, filing: Filing) -> Filing:
     filing.submitted_at = now
     _record(filing, user=user, action=ReviewAction.SUBMIT, to_status=FilingStatus.SUBMITTED)
     _save(filing, user, ["status", "submitted_at", "is_late"])
-    _observers_tell(filing)
     late = "（逾期）" if filing.is_late else ""
     notify(recipients=office_users(), title=f"{filing.unit.short_name}提交了{kind.label}{late}：{filing.task.code}",
            url=filing_url(filing))
@@ -290,7 +279,6 @@ def filing_review(*, user: User, filing: Filing, action: str, comment: str = "")
         raise DispatchError("请填写退回或重新打开的理由。", {"comment": "请填写理由。"})
     _record(filing, user=user, action=action, to_status=target, comment=comment.strip())
     _save(filing, user, ["status"])
-    _observers_tell(filing)
     verb = {"approve": "已审核通过", "return": "被退回修改", "reopen": "被重新打开"}[action]
     notify(recipients=unit_users(unit_id=filing.unit_id), title=f"{kind.label}{verb}：{filing.task.code}",
            body=comment.strip(), url=filing_url(filing))
@@ -321,7 +309,6 @@ def filing_discard(*, user: User, filing: Filing) -> None:
         _evidence_files_delete_on_commit(list(filing.evidence.all()))
     filing._history_user = user
     filing.delete()
-    _observers_tell(filing)
 
 
 # --- writing a filing's content -----------------------------------------------------------------
@@ -358,7 +345,6 @@ def report_save(
     _save(report, user, list(vars(data)))
     _save_actuals(report, user, actuals or {})
     _save_evidence(user=user, files=files or [], report=report)
-    _observers_tell(report)
     return report
 
 

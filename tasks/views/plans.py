@@ -6,14 +6,12 @@ What the user may not see is a 404, never a 403 that would confirm it exists.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import selectors, services
@@ -38,25 +36,23 @@ def _is_htmx_fragment(request) -> bool:
     return headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
 
 
-@login_required
-def home(request):
-    """首页: the user's unit's tasks (牵头 / 配合); the plan summary for those who see everything."""
-    user = request.user
+def home_context(*, user) -> dict:
+    """首页, what tasks/ knows of it: the user's unit's tasks (牵头 / 配合) with their lights, the
+    monthly dispatch in hand; the plan summary for those who see everything. The page itself is
+    composed with the other apps' panels in ``xixian_portal.pages``."""
     plan = selectors.plan_current(user=user)
     summary = selectors.plan_group_counts(user=user, plan=plan) if plan and user.sees_everything else []
     mine = selectors.my_tasks(user=user)
     filing.lights_attach([*mine[AssignmentRole.LEAD], *mine[AssignmentRole.SUPPORTING]])
-    context = {
+    return {
         **filing.home_context(user=user),
+        "roles": AssignmentRole,
         "plan": plan,
         "mine": mine,
         "self_ids": user.scope_unit_ids(),
         "summary": summary,
         "summary_total": sum(count for _, count in summary),
-        # Panels of the higher layers (settings.HOME_PANELS): tasks/ does not import them.
-        "panels": [panel for source in settings.HOME_PANELS if (panel := import_string(source)(user=user))],
     }
-    return _page(request, "tasks/home.html", context)
 
 
 @login_required
@@ -119,19 +115,21 @@ def task_list(request):
     return response
 
 
-@login_required
-def task_detail(request, pk: int):
-    task = selectors.task_get(user=request.user, pk=pk)
+def task_page_context(*, user, pk: int) -> dict:
+    """任务, what tasks/ knows of it: text, units with their lights, indicators, reports and the
+    task's own timeline (404 outside the user's scope). The page is composed with the ladder's
+    steps in ``xixian_portal.pages``."""
+    task = selectors.task_get(user=user, pk=pk)
     assignments = list(task.assignments.all())  # prefetched with their units
     leads = [a for a in assignments if a.role == AssignmentRole.LEAD]
-    context = {
+    return {
+        "roles": AssignmentRole,
         "task": task,
         "leads": leads,
         "supports": [a for a in assignments if a.role == AssignmentRole.SUPPORTING],
         "indicators": task.indicators.all(),
-        **filing.task_dispatch_context(user=request.user, task=task, leads=leads),
+        **filing.task_dispatch_context(user=user, task=task, leads=leads),
     }
-    return _page(request, "tasks/task_detail.html", context)
 
 
 @login_required
