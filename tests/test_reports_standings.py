@@ -21,7 +21,6 @@ from django.utils import timezone
 from reports.models import IndicatorStanding, Standing, StandingMonth
 from reports.services.standings import (
     plan_months,
-    standings_month_ensure,
     standings_month_store,
     standings_rebuild,
     standings_refresh,
@@ -29,6 +28,7 @@ from reports.services.standings import (
 from tasks.choices import AssignmentRole, FilingStatus, Light, ReviewAction
 from tasks.lights import expected_progress
 from tasks.models import ActionPlan, Indicator, ProgressReport, Task, TaskAssignment, Unit
+from reports.selectors.standings import summary_month, summary_standings
 from tasks.selectors.state import Attainment, month_end, standings_compute
 from tasks.services.dispatch import (
     ReportInput,
@@ -50,16 +50,22 @@ def at(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=SHANGHAI)
 
 
-def stored(plan, year, month) -> dict:
-    rows = Standing.objects.filter(plan=plan, year=year, month=month)
+def as_dict(rows) -> dict:
     return {(r.task_id, r.unit_id): {f: getattr(r, f"{f}_id" if f in ("task", "unit", "last_period") else f)
                                      for f in FIELDS} for r in rows}
+
+
+def stored(plan, year, month) -> dict:
+    return as_dict(Standing.objects.filter(plan=plan, year=year, month=month))
+
+
+def read(plan, year, month, user) -> dict:
+    """What a dashboard reads of the month: stored if current, else computed in memory."""
+    return as_dict(summary_standings(summary=summary_month(plan=plan, year=year, month=month), user=user))
 
 
 def computed(plan, when) -> dict:
-    rows, _ = standings_compute(plan=plan, at=when)
-    return {(r.task_id, r.unit_id): {f: getattr(r, f"{f}_id" if f in ("task", "unit", "last_period") else f)
-                                     for f in FIELDS} for r in rows}
+    return as_dict(standings_compute(plan=plan, at=when)[0])
 
 
 def stored_indicators(plan, year, month) -> set:
@@ -78,16 +84,23 @@ def one(plan, year, month, task, unit_id) -> Standing:
 
 @pytest.fixture
 def history(plan, lead_user, office, task_1_1):
-    """Play the history above; after each step the current month's stored rows must equal a
-    fresh computation from history at that moment (the summary never lags behind)."""
+    """Play the history above; after each step what a dashboard reads of the current month (the
+    stored month is stale then) equals a fresh computation from history at that moment, the
+    refresh job stores exactly that, and no write happened on the read."""
     task_7_2 = Task.objects.get(plan=plan, code="7.2")
     indicator = Indicator.objects.get(plan=plan, key="six-100-online")
     steps = []
 
     def check():
         now = dt.datetime.now(tz=SHANGHAI)
-        assert stored(plan, now.year, now.month) == computed(plan, now)
+        fresh = computed(plan, now)
+        stored_before = stored(plan, now.year, now.month)
+        assert read(plan, now.year, now.month, office) == fresh
+        assert stored(plan, now.year, now.month) == stored_before  # the read wrote nothing
+        standings_refresh()
+        assert stored(plan, now.year, now.month) == fresh
         assert stored_indicators(plan, now.year, now.month) == computed_indicators(plan, now)
+        assert read(plan, now.year, now.month, office) == fresh
         steps.append(now)
 
     with frozen(2020, 10, 5, 9):
@@ -120,8 +133,7 @@ def history(plan, lead_user, office, task_1_1):
         check()
     # The end of October, November and December as they were, summarised in January.
     with frozen(2021, 1, 4, 8):
-        for month in (10, 11, 12):
-            standings_month_ensure(plan=plan, year=2020, month=month)
+        standings_refresh()
     with frozen(2021, 1, 8, 10):
         filing_review(user=office, filing=ProgressReport.objects.get(pk=report.pk), action=ReviewAction.APPROVE)
         filing_review(user=office, filing=ProgressReport.objects.get(pk=late.pk), action=ReviewAction.RETURN,
@@ -213,16 +225,40 @@ def test_rebuild_and_hourly_refresh_equal_the_incremental_rows(plan, history):
     assert not StandingMonth.objects.get(plan=plan, year=2021, month=1).is_final
 
 
-def test_ensure_finalises_a_month_once_it_has_ended(plan, lead_user, task_1_1):
+def test_a_stored_month_is_read_while_current_and_finalised_once_ended(plan, lead_user, task_1_1):
     with frozen(2020, 10, 12, 9):
         period_open(year=2020, month=10)
+        # Stored right after a change, the month is not trusted yet: the change may not have been seen.
+        standings_month_store(plan=plan, year=2020, month=10)
+        assert summary_month(plan=plan, year=2020, month=10).computed is not None
+    with frozen(2020, 10, 12, 9, 10):
         live = standings_month_store(plan=plan, year=2020, month=10)
-        assert not live.is_final and live.as_of == at(2020, 10, 12, 9)
+        assert not live.is_final and live.as_of == at(2020, 10, 12, 9, 10)
+        assert summary_month(plan=plan, year=2020, month=10).computed is None  # current: read as stored
     with frozen(2020, 10, 20, 9):
-        assert standings_month_ensure(plan=plan, year=2020, month=10).as_of == at(2020, 10, 12, 9)
+        # Another day: the lights may have moved, so the month is computed, as of now.
+        summary = summary_month(plan=plan, year=2020, month=10)
+        assert summary.computed is not None and summary.as_of == at(2020, 10, 20, 9)
     with frozen(2020, 11, 2, 9):
-        final = standings_month_ensure(plan=plan, year=2020, month=10)
+        summary = summary_month(plan=plan, year=2020, month=10)
+        assert summary.is_final and summary.as_of == month_end(2020, 10)
+        assert standings_refresh() == 11  # January–September never stored, October final, November now
+        final = StandingMonth.objects.get(plan=plan, year=2020, month=10)
+        assert summary_month(plan=plan, year=2020, month=10).computed is None
     assert final.is_final and final.as_of == month_end(2020, 10)
+
+
+def test_a_changed_calendar_makes_the_running_month_stale(plan):
+    from tasks.models import WorkingDayOverride
+
+    with frozen(2020, 10, 12, 9):
+        period_open(year=2020, month=10)
+    with frozen(2020, 10, 12, 9, 10):
+        standings_refresh()
+        assert summary_month(plan=plan, year=2020, month=10).computed is None
+    with frozen(2020, 10, 12, 10):
+        WorkingDayOverride.objects.create(date=dt.date(2020, 11, 4), is_working=False, note="测试")
+        assert summary_month(plan=plan, year=2020, month=10).computed is not None
 
 
 def test_a_plan_not_started_has_no_months(plan):
@@ -244,7 +280,8 @@ def test_an_ended_plans_last_month_is_computed_as_of_its_final_moment(plan):
     # next day's start, and a moment after that gives the same figures, saying the plan ended.
     assert plan.final_moment == at(2023, 1, 10)
     with frozen(2026, 11, 29, 9):
-        month = standings_month_ensure(plan=plan, year=2022, month=12)
+        standings_refresh()
+        month = StandingMonth.objects.get(plan=plan, year=2022, month=12)
         now = standings_compute(plan=plan, at=timezone.now())[0]
     assert month.is_final and month.as_of == at(2023, 1, 10)
     final = standings_compute(plan=plan, at=at(2023, 1, 10))[0]
@@ -314,11 +351,17 @@ def test_the_hourly_job_and_the_command_refresh_the_current_month(plan):
     assert Standing.objects.filter(plan=plan, year=2020, month=3).count() == len(computed(plan, at(2020, 3, 10, 9)))
 
 
-def test_a_dashboard_month_brings_the_months_before_it(plan):
-    from reports.selectors.dashboards import dashboard_as_of
+def test_a_dashboard_reads_months_nobody_stored_without_writing_them(plan, office):
+    from reports.selectors.dashboards import dashboard_as_of, dashboard_overview
 
     with frozen(2020, 5, 10, 9):
         as_of = dashboard_as_of(plan=plan, month="2020-03")
-    assert as_of.is_final and as_of.label == "2020年3月末"
+        overview = dashboard_overview(user=office, plan=plan, as_of=as_of)
+        assert as_of.is_final and as_of.label == "2020年3月末"
+        assert [p.value for p in overview.series] == ["2020-01", "2020-02", "2020-03"]
+        assert not StandingMonth.objects.exists()  # computed from history in memory: a GET never writes
+        standings_refresh()  # the job stores them; the same figures are then read from the store
+        stored_overview = dashboard_overview(user=office, plan=plan, as_of=dashboard_as_of(plan=plan, month="2020-03"))
     assert set(StandingMonth.objects.filter(plan=plan).values_list("month", "is_final")) == {
-        (1, True), (2, True), (3, True)}
+        (1, True), (2, True), (3, True), (4, True), (5, False)}
+    assert stored_overview == overview

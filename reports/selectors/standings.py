@@ -69,13 +69,20 @@ def stored_is_current(*, plan: ActionPlan, stored: StandingMonth, now: datetime.
         return False  # the month has ended since: its final figures are still to be taken
     if timezone.localdate(stored.computed_at) != timezone.localdate(now):
         return False  # lights and 序时进度 move with the day
-    return not changed_since(plan=plan, since=stored.computed_at)
+    return not changed_since(plan=plan, since=stored.computed_at, until=now)
 
 
-def changed_since(*, plan: ActionPlan, since: datetime.datetime) -> bool:
-    """Whether anything the plan's state is computed from was recorded after ``since`` (1 query)."""
+# A change is stamped when it is made and seen by others when its transaction commits: a refresh
+# that began in between did not see it, though it is older. Changes this close before a refresh
+# still count as after it (longer than any request's transaction).
+COMMIT_MARGIN = datetime.timedelta(minutes=5)
+
+
+def changed_since(*, plan: ActionPlan, since: datetime.datetime, until: datetime.datetime) -> bool:
+    """Whether anything the plan's state is computed from was recorded between ``since`` (or so
+    shortly before it that the computation may not have seen it) and ``until`` (1 query)."""
     def after(model):
-        return model.history.model.objects.filter(history_date__gt=since)
+        return model.history.model.objects.filter(history_date__range=(since - COMMIT_MARGIN, until))
 
     sources = [
         after(ProgressReport).filter(task__plan=plan),
