@@ -16,9 +16,9 @@ def api(client, office):
     return client
 
 
-def get_task(api, plan, code: str) -> dict:
+def get_task(api, plan, code: str, **params) -> dict:
     task = Task.objects.get(plan=plan, code=code)
-    response = api.get(reverse("api:task-detail", args=[task.pk]))
+    response = api.get(reverse("api:task-detail", args=[task.pk]), params)
     assert response.status_code == 200
     return response.json()
 
@@ -47,7 +47,33 @@ def test_task_fields(api, plan, task_1_1):
             "新区改革创新发展局", "新区规划与住房城乡建设局", "新区自然资源局", "新区生态环境局",
             "沣东新城", "秦汉新城", "沣西新城", "空港新城", "泾河新城",
         ],
+        # The seed plan has ended: its figures are those of its final moment, and say so. Nothing
+        # was reported here, so the lead unit is 100 points behind at the end.
+        "light": "red",
+        "light_reason": "完成进度 0%，落后序时进度 100% 达 100 个百分点（方案已于2022年12月31日结束）",
+        "progress": 0.0,
+        "expected_progress": 100,
+        "review_status": "not_due",
+        "days_overdue": 0,
     }
+
+
+def test_task_state_as_of_a_month(api, plan, task_1_1):
+    """?month= gives the lights as of that month's end; a month before the plan owes nothing."""
+    from tasks.services.dispatch import period_open
+
+    period_open(year=2021, month=5)  # due in June 2021: it fell due before the end of June
+    june = get_task(api, plan, "1.1", month="2021-06")
+    assert (june["light"], june["review_status"], june["days_overdue"]) == ("red", "missing", 16)
+    assert june["light_reason"] == "2021年5月进展逾期未报（截止 2021-06-07）"
+    before = get_task(api, plan, "1.1", month="2019-12")
+    assert (before["light"], before["progress"], before["review_status"]) == (None, None, None)
+
+
+def test_a_bad_month_is_refused_in_chinese(api, plan):
+    response = api.get(LIST_URL, {"month": "2021-13"})
+    assert response.status_code == 400
+    assert response.json() == {"month": ["月份格式应为“年-月”，例如 2022-06。"]}
 
 
 def test_indicators_only_on_detail(api, plan):

@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "GroupKindEnum": "tasks.choices.GroupKind",
+        "PlanStatusEnum": "tasks.choices.PlanStatus",
+        "StatusEnum": "tasks.choices.FilingStatus",
         "UnitKindEnum": "tasks.choices.UnitKind",
     },
 }

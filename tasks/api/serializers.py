@@ -9,7 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from tasks.choices import AssignmentRole, PlanStatus
+from tasks.choices import AssignmentRole, PlanStatus, TaskStatus
 from tasks.models import ActionPlan, Indicator, PlanTarget, Task, TaskGroup, Unit
 
 
@@ -64,14 +64,45 @@ class TaskOutputSerializer(serializers.ModelSerializer):
     group_title = serializers.CharField(source="group.title", read_only=True, help_text="任务组名称")
     lead_units = serializers.SerializerMethodField(help_text="牵头单位全称，按原文顺序")
     supporting_units = serializers.SerializerMethodField(help_text="配合单位全称，按原文顺序")
+    # From ``task.state`` (the one as-of state, attached by the view): null where nothing is owed.
+    light = serializers.SerializerMethodField(help_text="红黄绿灯：red、yellow、green；无填报要求时为 null")
+    light_reason = serializers.SerializerMethodField(help_text="灯的原因")
+    progress = serializers.SerializerMethodField(help_text="各牵头单位完成进度的平均值（%）")
+    expected_progress = serializers.SerializerMethodField(help_text="序时进度（%）")
+    review_status = serializers.SerializerMethodField(
+        help_text=f"各牵头单位中最靠后的审核状态：{'、'.join(f'{k} {v}' for k, v in TaskStatus.LABELS.items())}",
+    )
+    days_overdue = serializers.SerializerMethodField(help_text="最近到期填报逾期的工作日数（各牵头单位中最多的）")
 
     class Meta:
         model = Task
         fields = [
             "id", "code", "number", "title", "text", "kind", "group", "group_title", "plan",
             "time_node", "lead_units", "supporting_units",
+            "light", "light_reason", "progress", "expected_progress", "review_status", "days_overdue",
         ]
         read_only_fields = fields
+
+    def _state(self, task: Task, name: str):
+        return getattr(task.state, name) if task.state else None
+
+    def get_light(self, task: Task) -> str | None:
+        return self._state(task, "light")
+
+    def get_light_reason(self, task: Task) -> str | None:
+        return self._state(task, "reason")
+
+    def get_progress(self, task: Task) -> float | None:
+        return self._state(task, "progress")
+
+    def get_expected_progress(self, task: Task) -> int | None:
+        return self._state(task, "expected")
+
+    def get_review_status(self, task: Task) -> str | None:
+        return self._state(task, "status")
+
+    def get_days_overdue(self, task: Task) -> int | None:
+        return self._state(task, "days_overdue")
 
     def get_lead_units(self, task: Task) -> list[str]:
         return task.unit_names[AssignmentRole.LEAD]

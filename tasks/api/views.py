@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 
 from tasks import selectors
@@ -23,6 +23,7 @@ from tasks.api.serializers import (
 )
 from tasks.filters import TaskFilter
 from tasks.models import ActionPlan, Indicator, Task, TaskGroup, Unit
+from tasks.selectors.state import month_parse, task_states
 
 
 class ApiPagination(PageNumberPagination):
@@ -80,9 +81,19 @@ class GroupViewSet(ApiReadOnlyViewSet):
         return TaskGroup.objects.filter(plan__in=selectors.plan_list(user=self.request.user))
 
 
+MONTH_PARAMETER = OpenApiParameter(
+    "month", str, OpenApiParameter.QUERY, required=False,
+    description="YYYY-MM：灯、进度、审核状态取该月月末（方案最后一月取其最后一期填报截止之后；当月取此刻）的状态；不填为此刻",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[MONTH_PARAMETER]), retrieve=extend_schema(parameters=[MONTH_PARAMETER]),
+)
 @_read_only_schema(
     "任务", "任务",
-    "当前用户可见的有效任务（单位用户只看到本单位牵头或配合的任务），含牵头、配合单位。"
+    "当前用户可见的有效任务（单位用户只看到本单位牵头或配合的任务），含牵头、配合单位，及其红黄绿灯、"
+    "完成进度与审核状态（与看板、台账同一口径）。"
     "筛选条件与任务查询页面相同：方案、任务组、单位（可配合角色）、类别、关键词。",
 )
 class TaskViewSet(ApiReadOnlyViewSet):
@@ -90,19 +101,32 @@ class TaskViewSet(ApiReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[Task]:
         # Lists hold the tasks in force; a retired task stays readable by its id (history).
-        rows = selectors.task_rows(user=self.request.user)
+        rows = selectors.task_rows(user=self.request.user).select_related("plan").defer(
+            "plan__source_text", "plan__preamble", "plan__closing_text",
+        )
         return rows.active() if self.action == "list" else rows.prefetch_related("indicators")
+
+    def _states_attach(self, tasks: list[Task]) -> list[Task]:
+        """Each task's light, progress and review status as of ``?month=`` (now without it)."""
+        try:
+            month = month_parse(self.request.query_params.get("month", ""))
+        except ValueError as exc:
+            raise exceptions.ValidationError({"month": [str(exc)]}) from None
+        states = task_states(tasks=tasks, month=month)
+        for task in tasks:
+            task.state = states.get(task.pk)
+        return tasks
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return TaskDetailOutputSerializer if self.action == "retrieve" else TaskOutputSerializer
 
     def paginate_queryset(self, queryset):
-        # Unit names for the rows of this page only, in one query.
-        return selectors.task_unit_names_attach(super().paginate_queryset(queryset))
+        # Unit names and states for the rows of this page only, a fixed number of queries.
+        return self._states_attach(selectors.task_unit_names_attach(super().paginate_queryset(queryset)))
 
     def get_object(self) -> Task:
         # 404 outside the user's scope: the queryset is the visible tasks only.
-        return selectors.task_unit_names_attach([super().get_object()])[0]
+        return self._states_attach(selectors.task_unit_names_attach([super().get_object()]))[0]
 
 
 @_read_only_schema(

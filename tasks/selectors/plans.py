@@ -55,17 +55,6 @@ def plan_end_changes(*, plan: ActionPlan) -> list[PlanEndChange]:
     return changes[::-1]
 
 
-def plan_dates_as_of(*, plan: ActionPlan, moment: datetime.datetime) -> tuple[datetime.date, datetime.date]:
-    """(starts_on, ends_on) as they were in force at ``moment`` (1 query): a later extension or
-    early close never changes an earlier month's 序时进度. Before the plan's import, the dates it
-    was first imported with."""
-    rows = plan.history.order_by("-history_date", "-history_id")
-    row = rows.filter(history_date__lte=moment).values_list("starts_on", "ends_on").first()
-    if row is None:
-        row = rows.reverse().values_list("starts_on", "ends_on").first()
-    return row or (plan.starts_on, plan.ends_on)
-
-
 def plan_get(*, user: User, pk: int) -> ActionPlan:
     return get_object_or_404(plan_list(user=user), pk=pk)
 

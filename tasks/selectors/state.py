@@ -31,6 +31,7 @@ without indicators).
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,7 +53,6 @@ from tasks.models import (
     TaskAssignment,
     WorkingDayOverride,
 )
-from tasks.selectors.plans import plan_dates_as_of
 from tasks.workdays import working_days_between
 
 YearMonth = tuple[int, int]
@@ -211,9 +211,10 @@ class PlanStateReader:
         self.moment = plan.moment(self.at)
         self.live = self.moment >= timezone.now()
         day = timezone.localdate(self.moment)
-        self.starts_on, self.ends_on = _dates(plan, self.moment, self.live)
+        record = [] if self.live else _plan_record(plan)
+        self.starts_on, self.ends_on = _dates_at(plan, record, self.moment)
         self.owes = day >= self.starts_on  # before its start a plan owes nothing
-        self.division = _division_moment(plan, self.moment) if self.owes else None
+        self.division = None if self.live else _division_at(record, self.moment)
         periods = _owed_periods(self.starts_on, self.ends_on) if self.owes else []
         self.context = _Context(
             day=day, expected=expected_progress(start=self.starts_on, end=self.ends_on, today=day),
@@ -253,12 +254,37 @@ class PlanStateReader:
 def plan_expected(*, plan: ActionPlan, at: datetime.datetime) -> int:
     """序时进度 of the plan at ``at``, as every row of its state has it (1 query in the past)."""
     moment = plan.moment(at)
-    starts_on, ends_on = _dates(plan, moment, moment >= timezone.now())
+    record = [] if moment >= timezone.now() else _plan_record(plan)
+    starts_on, ends_on = _dates_at(plan, record, moment)
     return expected_progress(start=starts_on, end=ends_on, today=timezone.localdate(moment))
 
 
-def _dates(plan: ActionPlan, moment: datetime.datetime, live: bool) -> tuple[datetime.date, datetime.date]:
-    return (plan.starts_on, plan.ends_on) if live else plan_dates_as_of(plan=plan, moment=moment)
+PlanRecord = list[tuple[datetime.datetime, datetime.date, datetime.date]]
+
+
+def _plan_record(plan: ActionPlan) -> PlanRecord:
+    """The plan's history: (when, starts_on, ends_on) of each recorded change, oldest first (1
+    query; a plan has a row per import, re-import and move of its end)."""
+    return list(plan.history.order_by("history_date", "history_id").values_list("history_date", "starts_on", "ends_on"))
+
+
+def _dates_at(plan: ActionPlan, record: PlanRecord, moment: datetime.datetime) -> tuple[datetime.date, datetime.date]:
+    """(starts_on, ends_on) in force at ``moment``: a later extension or early close never changes
+    an earlier month's 序时进度. Before the plan's import, the dates it was first imported with;
+    without a record (the present), today's."""
+    then = [row for row in record if row[0] <= moment] or record[:1]
+    return then[-1][1:] if then else (plan.starts_on, plan.ends_on)
+
+
+def _division_at(record: PlanRecord, moment: datetime.datetime) -> datetime.datetime | None:
+    """The moment whose division of tasks counts at ``moment`` (None: as it is now): ``moment`` once
+    the plan had been imported; before that, the moment before the plan's next recorded change
+    (each re-import records one), or now if there was none."""
+    if not record:
+        return None  # a plan written without history: only today's rows know its division
+    if moment >= record[0][0]:
+        return moment
+    return record[1][0] - datetime.timedelta(microseconds=1) if len(record) > 1 else None
 
 
 def plan_state(*, plan: ActionPlan, at: datetime.datetime | None = None) -> PlanState:
@@ -267,17 +293,36 @@ def plan_state(*, plan: ActionPlan, at: datetime.datetime | None = None) -> Plan
     return PlanStateReader(plan, at).state()
 
 
-def task_states(*, tasks: list[Task], at: datetime.datetime | None = None) -> dict[int, TaskState]:
-    """The state of each task at ``at`` (now by default), by task id; a task with no lead unit, or
-    of a plan not started yet, has none. The tasks need ``task.plan`` loaded. Six queries per plan
-    among the tasks (eight in the past)."""
+def task_states(
+    *, tasks: list[Task], at: datetime.datetime | None = None, month: YearMonth | None = None,
+) -> dict[int, TaskState]:
+    """The state of each task at ``at`` (now by default), or as of ``month`` of its plan
+    (``month_at``), by task id; a task with no lead unit, or of a plan not started yet, has none.
+    The tasks need ``task.plan`` loaded. Six queries per plan among the tasks (eight in the past)."""
     by_plan: dict[int, list[Task]] = {}
     for task in tasks:
         by_plan.setdefault(task.plan_id, []).append(task)
     found: dict[int, TaskState] = {}
     for plan_tasks in by_plan.values():
-        found.update(PlanStateReader(plan_tasks[0].plan, at).tasks([t.pk for t in plan_tasks]))
+        plan = plan_tasks[0].plan
+        moment = month_at(plan, *month) if month else at
+        found.update(PlanStateReader(plan, moment).tasks([t.pk for t in plan_tasks]))
     return found
+
+
+MONTH_FORMAT_ERROR = "月份格式应为“年-月”，例如 2022-06。"
+
+
+def month_parse(value: str) -> YearMonth | None:
+    """``YYYY-MM`` (``?month=``) as (year, month); None when empty; ValueError with the message
+    for the user otherwise."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})", value)
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise ValueError(MONTH_FORMAT_ERROR)
+    return int(found.group(1)), int(found.group(2))
 
 
 def standings_compute(*, plan: ActionPlan, at: datetime.datetime) -> tuple[list[StandingRow], list[IndicatorRow]]:
@@ -291,19 +336,6 @@ def _owed_periods(starts_on: datetime.date, ends_on: datetime.date) -> list[Repo
     periods = ReportingPeriod.objects.filter(year__gte=starts_on.year, year__lte=ends_on.year).order_by("year", "month")
     first, last = (starts_on.year, starts_on.month), (ends_on.year, ends_on.month)
     return [p for p in periods if first <= (p.year, p.month) <= last]
-
-
-def _division_moment(plan: ActionPlan, at: datetime.datetime) -> datetime.datetime | None:
-    """The moment whose division of tasks counts at ``at`` (None: as it is now): ``at`` once the
-    plan had been imported; before that, the moment before the plan's next recorded change."""
-    if at >= timezone.now():
-        return None  # the month still running: today's rows are its division
-    recorded = list(plan.history.order_by("history_date", "history_id").values_list("history_date", flat=True)[:2])
-    if not recorded:
-        return None  # a plan written without history: only today's rows know its division
-    if at >= recorded[0]:
-        return at
-    return recorded[1] - datetime.timedelta(microseconds=1) if len(recorded) > 1 else None
 
 
 def _lead_pairs(

@@ -358,7 +358,7 @@ def _seed_indicators() -> list[dict]:
 def plan_end_move(*, user: User, plan: ActionPlan, ends_on: datetime.date, reason: str) -> ActionPlan:
     """The office extends the plan or closes it early: a new ``ends_on``, with the reason kept in
     the plan's history (who, when, why). Past months keep the dates that were in force then
-    (``plan_dates_as_of``)."""
+    (``tasks.selectors.state``)."""
     if not user.is_office:
         raise PermissionDenied("只有新区营商办可以调整行动方案的结束日期。")
     reason = reason.strip()
