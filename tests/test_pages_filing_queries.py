@@ -130,7 +130,8 @@ def test_contribution_form_budget(client, lead_user, supporting_user, task_1_1, 
 
 # --- the task page: the same whatever the length of the history ------------------------------------
 
-# the task + group + plan, its assignments + units, its indicators, LIGHTS, the current period,
+# the task + group + plan, its assignments + units, its indicators, LIGHTS, the periods (the open
+# ones the plan owes are the unit's filing buttons; one query whatever their number),
 # the offices inside the user's unit (which drafts are its own); reports + unit + period + author,
 # their review record + actors, actuals + indicators, evidence; contributions + unit + period,
 # their review record; annual plans + unit, their review record, their evidence; the timeline:

@@ -22,9 +22,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import selectors
-from tasks.choices import AssignmentRole, FilingStatus, Role
+from tasks.choices import AssignmentRole, FilingStatus, PlanStatus, Role
 from tasks.forms_filing import AnnualPlanForm, ContributionForm, ReportForm
-from tasks.models import Filing, ReportingPeriod, Task, User
+from tasks.models import Filing, ProgressReport, ReportingPeriod, Task, User
 from tasks.selectors import dispatch as dispatch_selectors
 from tasks.selectors import inbox as inbox_selectors
 from tasks.selectors.state import task_states
@@ -42,12 +42,16 @@ def reporting_inbox(request):
     """填报任务: what the user's unit files for the period, returned ones first."""
     user = request.user
     period = _period_from(request)
+    periods = list(dispatch_selectors.recent_periods())
     context = {
         "period": period,
-        "periods": dispatch_selectors.recent_periods(),
+        "periods": periods,
+        "open_periods": [p for p in periods if p.is_open],
+        "closed_periods": [p for p in periods if not p.is_open],
         "files": _files(user),
         **inbox_context(user=user, period=period),
     }
+    context["unowed_note"] = _unowed_note(user=user, period=period, rows=context["rows"])
     year = period.year if period else timezone.localdate().year
     context["annual_year"], context["annual_due_date"] = year, services.annual_plan_due_date(year)
     context["annual_due"] = dispatch_selectors.annual_plans_due(user=user, year=year) if context["files"] else []
@@ -65,6 +69,8 @@ def inbox_context(*, user: User, period: ReportingPeriod | None) -> dict:
     for row in rows:
         kind = "report" if row.role == AssignmentRole.LEAD else "contribution"
         row.return_comment = comments.get((kind, row.filing.pk)) if row.filing else None
+        # Why the row can only be read (a begun filing of a month its plan no longer owes).
+        row.owed_note = services.filing_owed(task=row.task, period=period)
     return {"rows": rows, "returned": returned, "inbox_counts": _status_counts(rows)}
 
 
@@ -79,18 +85,19 @@ def report_edit(request, period_id: int, task_id: int):
     report = dispatch_selectors.report_find(task=task, unit_id=unit_id, period=period)
     indicators = services.report_indicators(task=task, year=period.year)
     form = ReportForm(*_bound(request), indicators=indicators, initial=ReportForm.initial_from(report))
+    owed_note = services.filing_owed(task=task, period=period)
     if request.method == "POST":
         def save():
             data = services.ReportInput(**{f: form.cleaned_data[f] for f in ("completed", "problems", "next_plan", "progress")})
             return services.report_save(user=request.user, task=task, period=period, data=data,
                                         actuals=form.actuals(), files=form.cleaned_data["files"])
-        done = _post(request, form=form, filing=report, save=save)
+        done = _post(request, form=form, filing=report, save=save, refused=owed_note)
         if done:
             return done
         report = dispatch_selectors.report_find(task=task, unit_id=unit_id, period=period)
     context = {
-        "form": form, "period": period, "task": task, "filing": report,
-        "editable": period.is_open and (report is None or report.is_editable),
+        "form": form, "period": period, "task": task, "filing": report, "owed_note": owed_note,
+        "editable": not owed_note and (report is None or report.is_editable),
         "previous": dispatch_selectors.report_previous(report_or_task=task, unit_id=unit_id, period=period),
         "actuals": _actual_rows(indicators, report),
     }
@@ -105,16 +112,17 @@ def contribution_edit(request, period_id: int, task_id: int):
     contribution = dispatch_selectors.contribution_find(task=task, unit_id=unit_id, period=period)
     initial = {"text": contribution.text} if contribution else {}
     form = ContributionForm(request.POST or None, initial=initial)
+    owed_note = services.filing_owed(task=task, period=period)
     if request.method == "POST":
         def save():
             return services.contribution_save(user=request.user, task=task, period=period, text=form.cleaned_data["text"])
-        done = _post(request, form=form, filing=contribution, save=save)
+        done = _post(request, form=form, filing=contribution, save=save, refused=owed_note)
         if done:
             return done
         contribution = dispatch_selectors.contribution_find(task=task, unit_id=unit_id, period=period)
     context = {
-        "form": form, "period": period, "task": task, "filing": contribution,
-        "editable": period.is_open and (contribution is None or contribution.is_editable),
+        "form": form, "period": period, "task": task, "filing": contribution, "owed_note": owed_note,
+        "editable": not owed_note and (contribution is None or contribution.is_editable),
         "lead_reports": dispatch_selectors.period_lead_reports(user=request.user, task=task, period=period),
     }
     return render(request, "tasks/filing/contribution_edit.html", _filing_context(context))
@@ -218,20 +226,83 @@ def home_context(*, user: User) -> dict:
 
 def task_dispatch_context(*, user: User, task: Task, leads: list) -> dict:
     """The task page: each lead unit's light, the reports, contributions, annual plans and the
-    timeline — what the user may read of them (other units' drafts never)."""
+    timeline — what the user may read of them (other units' drafts never) — and, for a unit that
+    files on the task, a button per open month the task's plan owes (or why there is none)."""
     state = task_states(tasks=[task]).get(task.pk)
-    period = dispatch_selectors.period_current()
+    open_periods = [p for p in dispatch_selectors.period_list() if p.is_open]  # newest first
     mine = {a.role for a in task.assignments.all() if a.unit_id in user.scope_unit_ids()} if _files(user) else set()
+    reports = dispatch_selectors.task_reports(user=user, task=task)
+    contributions = dispatch_selectors.task_contributions(user=user, task=task)
+    actions = _filing_actions(user=user, task=task, roles=mine, periods=open_periods, filings=[*reports, *contributions])
+    newest = actions[0].period if actions else None
     return {
         "light": state.light_result if state else None,
         "lead_lights": [(a, state.unit_light(a.unit_id) if state else None) for a in leads],
-        "reports": dispatch_selectors.task_reports(user=user, task=task),
-        "contributions": dispatch_selectors.task_contributions(user=user, task=task),
+        "reports": reports,
+        "contributions": contributions,
         "annual_plans": dispatch_selectors.task_annual_plans(user=user, task=task),
         "timeline": dispatch_selectors.task_timeline(user=user, task=task),
-        "current_period": period,
         "my_roles": mine,
+        # The newest open month as buttons, the other open months in a list beside them.
+        "filing_actions": [a for a in actions if a.period == newest],
+        "filing_actions_more": [a for a in actions if a.period != newest],
+        "filing_note": _filing_note(task, open_periods) if mine and not actions else "",
     }
+
+
+@dataclass(frozen=True)
+class FilingAction:
+    """A button of the task page: the unit's report or 配合情况 of one open month."""
+
+    label: str  # 「填报2022年6月进展」, 「继续填报…」, 「查看…」
+    url: str
+    period: ReportingPeriod
+    done: bool  # submitted or approved: only to read
+
+
+_ACTION_VERBS = {  # role → (nothing begun, begun and editable, submitted or approved), what
+    AssignmentRole.LEAD: ("填报", "继续填报", "查看", "进展"),
+    AssignmentRole.SUPPORTING: ("填写", "继续填写", "查看", "配合情况"),
+}
+
+
+def _filing_actions(*, user: User, task: Task, roles: set, periods: list[ReportingPeriod], filings: list) -> list[FilingAction]:
+    """The unit's filings on the task it may open now, newest month first (lead report before
+    配合情况): one per open period the task's plan owes and role the unit holds. ``filings`` are
+    the task's reports and contributions already read for the page (the unit's own among them)."""
+    if not roles or not task.is_active:
+        return []
+    scope = set(user.scope_unit_ids())
+    own = {(AssignmentRole.LEAD if isinstance(f, ProgressReport) else AssignmentRole.SUPPORTING, f.period_id): f
+           for f in filings if f.unit_id in scope}
+    actions = []
+    for period in periods:
+        if services.filing_owed(task=task, period=period):
+            continue
+        for role in (AssignmentRole.LEAD, AssignmentRole.SUPPORTING):
+            if role not in roles:
+                continue
+            filing = own.get((role, period.pk))
+            start, edit, view, what = _ACTION_VERBS[role]
+            verb = start if filing is None else edit if filing.is_editable else view
+            name = "report-edit" if role == AssignmentRole.LEAD else "contribution-edit"
+            actions.append(FilingAction(f"{verb}{period.label}{what}", reverse(name, args=[period.pk, task.pk]),
+                                        period, verb == view))
+    return actions
+
+
+def _filing_note(task: Task, open_periods: list[ReportingPeriod]) -> str:
+    """Why a unit of the task has nothing to file on it now (one line of the task page)."""
+    plan = task.plan
+    if not task.is_active:
+        return "任务已停用，无需填报。"
+    if plan.status == PlanStatus.ENDED:
+        return f"{plan.ended_note}，没有可填报的月份。"
+    if plan.status == PlanStatus.UPCOMING:
+        return f"方案将于{plan.starts_on.year}年{plan.starts_on.month}月{plan.starts_on.day}日开始执行，届时按月填报。"
+    if open_periods:
+        return "打开的填报期均不在方案执行期内，暂无可填报的月份。"
+    return "新区营商办尚未打开填报期，打开后即可在这里填报。"
 
 
 def lights_attach(tasks: list[Task]) -> list[Task]:
@@ -266,6 +337,18 @@ def _period_from(request) -> ReportingPeriod | None:
     return dispatch_selectors.period_current()
 
 
+def _unowed_note(*, user: User, period: ReportingPeriod | None, rows: list) -> str:
+    """「2023年1月不在任何行动方案的执行期内…」 when no plan owes the period's month (read only
+    when none of the unit's rows is owed: 1 query then)."""
+    if period is None or not _files(user) or any(not row.owed_note for row in rows):
+        return ""
+    plans = list(selectors.plan_list(user=user).defer("source_text"))
+    if any(plan.owes(period.year, period.month) for plan in plans):
+        return ""
+    spans = "；".join(f"《{p.title}》{p.starts_on:%Y-%m-%d} 至 {p.ends_on:%Y-%m-%d}" for p in plans)
+    return f"{period.label}不在任何行动方案的执行期内{f'（{spans}）' if spans else ''}，无需填报。"
+
+
 def _reach(request, task_id: int, role: str, *, period_id: int | None = None):
     """(period, task, the user's unit id in ``role``): 404 for a period or task out of reach,
     403 for a unit that files nothing in that role on the task."""
@@ -279,14 +362,17 @@ def _bound(request) -> tuple:
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
 
-def _post(request, *, form, filing: Filing | None, save):
+def _post(request, *, form, filing: Filing | None, save, refused: str = ""):
     """One of the form's buttons: 保存草稿 (save), 提交 (save, then submit), 删除草稿 (discard),
     or a file's 删除 (save what was typed, then delete the file).
 
+    ``refused`` says why nothing may change at all (``filing_owed``): then no button does anything.
     Returns the redirect on success; None to show the form again with the messages.
     """
     action = "delete_evidence" if request.POST.get("delete_evidence") else request.POST.get("action", "save")
     try:
+        if refused:
+            raise services.DispatchError(refused)
         if action == "discard":
             return _discard(request, filing)
         if not form.is_valid():
@@ -356,10 +442,13 @@ def _actual_rows(indicators, report) -> list[ActualRow]:
 
 
 def _status_counts(rows) -> dict[str, int]:
-    """How many inbox rows are still to file, returned, awaiting review and approved."""
+    """How many inbox rows are still to file, returned, awaiting review and approved (a draft of
+    a month no longer owed is none of these)."""
     counts = {"todo": 0, "returned": 0, "submitted": 0, "approved": 0}
     for row in rows:
         status = row.filing.status if row.filing else FilingStatus.DRAFT
+        if row.owed_note and status == FilingStatus.DRAFT:
+            continue
         key = {"draft": "todo", "returned": "returned", "submitted": "submitted", "approved": "approved"}[status]
         counts[key] += 1
     return counts
