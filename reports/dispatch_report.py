@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -39,7 +40,8 @@ from tasks.models import (
     TaskAssignment,
     owes_q,
 )
-from tasks.selectors.state import PlanStateReader, TaskState, month_at
+from tasks.selectors.state import PlanStateReader, TaskState
+from tasks.workdays import add_working_days
 
 
 class ReportScopeError(ValueError):
@@ -58,7 +60,7 @@ class Scope:
     periods: list[ReportingPeriod]  # the opened months of the scope, oldest first
     start: datetime.date
     end: datetime.date
-    at: datetime.datetime  # the figures' moment: the end of the scope's last month, or the build while it runs
+    at: datetime.datetime  # the figures' moment: the end of the scheduled build day, or the build before
 
     @property
     def today(self) -> datetime.date:
@@ -97,7 +99,21 @@ def report_scope(*, kind: str, year: int, number: int, now: datetime.datetime | 
     last = months[-1]
     end = datetime.date(year + 1, 1, 1) if last == 12 else datetime.date(year, last + 1, 1)
     end -= datetime.timedelta(days=1)
-    return Scope(kind, year, number, plan, periods, start, end, month_at(plan, year, last, now=now))
+    return Scope(kind, year, number, plan, periods, start, end, _figures_moment(periods[-1], now))
+
+
+def _figures_moment(period: ReportingPeriod, now: datetime.datetime | None) -> datetime.datetime:
+    """A report is about the returns of its months: its figures are those of the end of the day its
+    last month's report falls to be built (``report_build_day``), or of the build, before then.
+    Rebuilt later, the same figures."""
+    after = datetime.datetime.combine(report_build_day(period=period) + datetime.timedelta(days=1), datetime.time.min)
+    return min(timezone.make_aware(after) - datetime.timedelta(microseconds=1), now or timezone.now())
+
+
+def report_build_day(*, period: ReportingPeriod) -> datetime.date:
+    """The day the scheduled build of the month runs: DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE
+    working days after its reports were due (1: the next working day)."""
+    return add_working_days(period.due_date, settings.DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE).date
 
 
 # --- what every section reads: tasks, lead units, returns -------------------------------------

@@ -116,7 +116,7 @@ def month(office, inspector, lead_user, supporting_user):
 
 def build(kind: str = "monthly", number: int = 10, today: dt.date = BUILD_DAY) -> dict:
     with frozen(today):
-        return report_content(report_scope(kind=kind, year=2025, number=number, today=today))
+        return report_content(report_scope(kind=kind, year=2025, number=number))
 
 
 # --- the monthly report ------------------------------------------------------------------------
@@ -125,11 +125,12 @@ def build(kind: str = "monthly", number: int = 10, today: dt.date = BUILD_DAY) -
 def test_summary_figures(month):
     summary = build()["summary"]
     # 4 returns owed; 1.1 and 2.1 on time, 1.2 late, 1.3 a draft only; progress (60+40+0+80)/4;
-    # 序时进度 of 2025–2026 on 31 October 2025: 303 of 729 days.
+    # every figure as of one moment, the build on 10 November (the scheduled build day): 序时进度
+    # of 2025–2026 then is 313 of 729 days.
     assert summary == {
         "tasks": 4, "lead_units": 3, "due": 4, "submitted": 3, "on_time": 2, "late": 1, "missing": 1,
         "approved": 1, "returned": 1, "awaiting": 1, "on_time_rate": 50.0,
-        "average_progress": 45.0, "expected_progress": 42,
+        "average_progress": 45.0, "expected_progress": 43,
         # On 10 November: 1.3's October report is overdue (red); the rest are ahead of 43 %.
         "lights": {"green": 3, "yellow": 0, "red": 1}, "lights_as_of": "2025-11-10",
     }
@@ -137,9 +138,9 @@ def test_summary_figures(month):
 
 def test_groups(month):
     assert build()["groups"] == [
-        {"numeral": "（一）", "title": "优化审批服务", "tasks": 3, "average_progress": 33.3, "expected_progress": 42,
+        {"numeral": "（一）", "title": "优化审批服务", "tasks": 3, "average_progress": 33.3, "expected_progress": 43,
          "lights": {"green": 2, "yellow": 0, "red": 1}},
-        {"numeral": "（二）", "title": "提升政务服务", "tasks": 1, "average_progress": 80.0, "expected_progress": 42,
+        {"numeral": "（二）", "title": "提升政务服务", "tasks": 1, "average_progress": 80.0, "expected_progress": 43,
          "lights": {"green": 1, "yellow": 0, "red": 0}},
     ]
 
@@ -230,7 +231,7 @@ def test_indicators_against_their_yearly_targets(month):
 
 
 def test_a_period_without_plan_or_reporting_cannot_have_a_report(month):
-    with pytest.raises(ReportScopeError, match="2030年没有执行中的行动方案"):
+    with pytest.raises(ReportScopeError, match="2030年1月没有行动方案在执行期内"):
         report_scope(kind="monthly", year=2030, number=1)
     with pytest.raises(ReportScopeError, match="2025年1月还没有打开过填报期"):
         report_scope(kind="monthly", year=2025, number=1)
@@ -282,3 +283,12 @@ def test_the_packs_workbook(month):
                                "督查发现问题整改情况", "通报", "指标完成情况"]
     indicators = book["指标完成情况"]
     assert [c.value for c in indicators[4]] == [1, "审批办结时间", "1.1", "≤ 40 个工作日", "2025年", 35, "个工作日", "达标"]
+
+
+def test_a_past_month_rebuilt_later_gives_the_same_figures(month):
+    """Every figure is as of the end of the month's scheduled build day (10 November 2025): built
+    then or months later, the report says the same, and says as of when."""
+    on_time = build()
+    later = build(today=d("2026-03-02"))
+    assert later == on_time
+    assert later["summary"]["lights_as_of"] == "2025-11-10"

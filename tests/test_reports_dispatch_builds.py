@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from reports.choices import DispatchReportStatus as Status
 from reports.jobs.dispatch_reports import dispatch_report_build_job, dispatch_report_schedule_job
 from reports.models import DispatchReport
+from reports.dispatch_report import report_build_day
 from reports.services import dispatch_reports as services
 from reports.services.dispatch_reports import (
     DispatchReportError,
@@ -250,8 +251,8 @@ def test_after_june_and_december_the_packs_are_queued_too(month):
         june = period_open(year=2025, month=6)
     with frozen(d("2025-12-01"), hour=8):
         december = period_open(year=2025, month=12)
-    july_day = services.dispatch_report_build_day(period=june)
-    january_day = services.dispatch_report_build_day(period=december)
+    july_day = report_build_day(period=june)
+    january_day = report_build_day(period=december)
     assert (july_day.month, january_day.year, january_day.month) == (7, 2026, 1)
     assert schedule(july_day.isoformat()) == ["2025年6月调度报告：已排队生成", "2025年上半年工作总结会材料：已排队生成"]
     assert schedule(january_day.isoformat()) == [

@@ -282,7 +282,7 @@ def test_building_reads_each_section_with_the_same_queries_at_any_size(office, i
     month = october(office, inspector, lead_user, supporting_user)
 
     def count() -> tuple[int, dict]:
-        scope = report_scope(kind=kind, year=2025, number=number, today=dt.date(2026, 1, 12))
+        scope = report_scope(kind=kind, year=2025, number=number, now=dt.datetime(2026, 1, 12, 9, tzinfo=dt.UTC))
         with CaptureQueriesContext(connection) as queries:
             content = report_content(scope)
         return len(queries), content

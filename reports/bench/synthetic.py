@@ -236,8 +236,10 @@ def _plan_row(shape: SeedShape, number: int, offset: int, created_at: datetime) 
     seed = shape.plan
     title = synthetic_title(number)
     text = seed.source_text.replace(seed.title, title, 1)
+    start_year, end_year = seed.start_year + offset, seed.end_year + offset
+    starts_on, ends_on = ActionPlan.default_dates(start_year, end_year)
     return ActionPlan(
-        title=title, start_year=seed.start_year + offset, end_year=seed.end_year + offset,
+        title=title, start_year=start_year, end_year=end_year, starts_on=starts_on, ends_on=ends_on,
         preamble=seed.preamble, closing_text=seed.closing_text, source_text=text,
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), imported_at=created_at,
     )

@@ -30,13 +30,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reports.choices import DispatchReportKind, DispatchReportStatus
-from reports.dispatch_report import ReportScopeError, report_content, report_scope
+from reports.dispatch_report import ReportScopeError, report_build_day, report_content, report_scope
 from reports.dispatch_report_xlsx import report_xlsx
 from reports.models import DispatchReport
 from tasks.models import ReportingPeriod, User
 from tasks.queueing import enqueue_on_commit
 from tasks.services.inbox import notify, office_users
-from tasks.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 
@@ -175,12 +174,6 @@ def _previous_month(day: datetime.date) -> tuple[int, int]:
     return (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
 
 
-def dispatch_report_build_day(*, period: ReportingPeriod) -> datetime.date:
-    """The day the scheduled build of the month runs: DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE
-    working days after its reports were due (1: the next working day)."""
-    return add_working_days(period.due_date, settings.DISPATCH_REPORT_WORKING_DAYS_AFTER_DUE).date
-
-
 def scheduled_reports(*, year: int, month: int) -> list[tuple[str, int, int]]:
     """The reports due once the month's returns are in: its own, and after June the first
     half-year pack, after December the second and the annual report."""
@@ -201,7 +194,7 @@ def dispatch_report_schedule(*, today: datetime.date | None = None) -> list[str]
     period = ReportingPeriod.objects.filter(year=year, month=month).first()
     if period is None:
         return [f"{year}年{month}月没有填报期"]
-    build_day = dispatch_report_build_day(period=period)
+    build_day = report_build_day(period=period)
     if today < build_day:
         return [f"{year}年{month}月调度报告将于 {build_day:%Y-%m-%d} 生成"]
     existing = {(r.kind, r.year, r.number): r for r in DispatchReport.objects.filter(year=year)}
