@@ -56,7 +56,10 @@ class TestPlans:
         )
         assert [t["year"] for t in row["targets"]] == [2020, 2021, 2022]
         assert "90个工作日" in row["targets"][0]["text"]
-        assert set(row) == {"id", "title", "start_year", "end_year", "targets"}
+        # The dates in force (by default 1 January of the title's first year to 31 December of
+        # its last) and the lifecycle they give today: the plan ended with 2022.
+        assert (row["starts_on"], row["ends_on"], row["status"]) == ("2020-01-01", "2022-12-31", "ended")
+        assert set(row) == {"id", "title", "start_year", "end_year", "starts_on", "ends_on", "status", "targets"}
 
 
 class TestGroups:

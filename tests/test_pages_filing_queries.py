@@ -3,8 +3,9 @@ months of history or messages. Each budget names its queries in the order they r
 
 Time is frozen at Monday 2022-07-04, three working days before the June 2022 report falls due
 (Thursday 2022-07-07), so that lights and days left read the calendar a known number of times:
-once for the working days to the next due date (lights), once more where the page shows the
-working days left itself.
+twice for the tasks' state (the plan's last due date, and the entries over the periods it owes,
+from which every light counts its working days), once more where the page shows the working
+days left itself.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from tests.test_pages_filing import at, file_report, june, may, media, pdf_uploa
 SIGNED_IN = 2
 # unread notifications count (the top bar of every full page)
 TOP_BAR = 1
-# the two periods that matter (with whether the office entered calendar days before the next
-# due date: it has not here, so the working days are counted without reading the calendar),
-# lead assignments with their latest progress and submitted flags
-LIGHTS = 2
+# The tasks' state (tasks.selectors.state), read per plan among the tasks shown whatever their
+# number. The seed plan is in force on 2022-07-04, so the state is the present's (no plan
+# history): the calendar of the plan's last due date (ActionPlan.final_day: ``plan.moment()``
+# asks whether the plan has ended even while it runs), the periods the plan owes, the calendar
+# entries over them (every light's working days are counted from this one read), the lead units
+# in force, their reports, their returns
+STATE = 6
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +48,9 @@ def ok(response):
 # the current period, the periods of the picker, the offices inside the user's unit, the
 # unit's returned reports, contributions and annual plans with their last return comment (3),
 # the unit's tasks + group + plan, their assignments to the unit, the period's reports, the
-# period's contributions, LIGHTS, the working days to the period's due date, the year's lead
+# period's contributions, STATE, the working days to the period's due date, the year's lead
 # tasks + plan and their annual plans (annual work plans due)
-INBOX_QUERIES = SIGNED_IN + 3 + 3 + 4 + LIGHTS + 1 + 2 + TOP_BAR
+INBOX_QUERIES = SIGNED_IN + 3 + 3 + 4 + STATE + 1 + 2 + TOP_BAR
 
 
 def inbox_history(lead_user, supporting_user, office, plan, june):  # noqa: F811
@@ -130,7 +134,7 @@ def test_contribution_form_budget(client, lead_user, supporting_user, task_1_1, 
 
 # --- the task page: the same whatever the length of the history ------------------------------------
 
-# the task + group + plan, its assignments + units, its indicators, LIGHTS, the periods (the open
+# the task + group + plan, its assignments + units, its indicators, STATE, the periods (the open
 # ones the plan owes are the unit's filing buttons; one query whatever their number),
 # the offices inside the user's unit (which drafts are its own); reports + unit + period + author,
 # their review record + actors, actuals + indicators, evidence; contributions + unit + period,
@@ -138,7 +142,7 @@ def test_contribution_form_budget(client, lead_user, supporting_user, task_1_1, 
 # report labels, assignment history, unit names, indicator names, task history, report history,
 # actuals history, review events + actors, the ladder steps on the task (supervision, through
 # TASK_TIMELINE_SOURCES)
-TASK_PAGE_QUERIES = SIGNED_IN + 3 + LIGHTS + 2 + 4 + 2 + 3 + 8 + 1 + TOP_BAR
+TASK_PAGE_QUERIES = SIGNED_IN + 3 + STATE + 2 + 4 + 2 + 3 + 8 + 1 + TOP_BAR
 
 
 def history(lead_user, supporting_user, office, task, months: range) -> None:
@@ -199,11 +203,11 @@ def test_unread_count_reads_the_partial_index(client, lead_user, django_assert_n
 # --- home and plan browser with an open period -------------------------------------------------------
 
 # current plan, the offices inside the user's unit, the unit's tasks + group + plan, assignments
-# + units, LIGHTS (of those tasks), the current period, the unit's returned filings (3), then the
+# + units, STATE (of those tasks), the current period, the unit's returned filings (3), then the
 # inbox: the unit's tasks + group + plan, their assignments to the unit, the period's reports and
-# contributions, LIGHTS (of the inbox rows), the working days to the due date; the 督查督办
-# panel: the unit's findings counted, the 催办/督办单 awaiting its reply
-HOME_WITH_PERIOD_QUERIES = SIGNED_IN + 4 + LIGHTS + 1 + 3 + 4 + LIGHTS + 1 + 2 + TOP_BAR
+# contributions, STATE (of the inbox rows, read again), the working days to the due date; the
+# 督查督办 panel: the unit's findings counted, the 催办/督办单 awaiting its reply
+HOME_WITH_PERIOD_QUERIES = SIGNED_IN + 4 + STATE + 1 + 3 + 4 + STATE + 1 + 2 + TOP_BAR
 
 
 def test_home_of_a_unit_with_an_open_period(client, lead_user, supporting_user, office, plan, june, django_assert_num_queries):  # noqa: F811
@@ -216,11 +220,17 @@ def test_home_of_a_unit_with_an_open_period(client, lead_user, supporting_user, 
 
 def test_lights_on_track_do_not_read_the_calendar_per_unit(client, office, plan, june, settings, django_assert_num_queries):  # noqa: F811
     # Every lead unit on track: each light checks whether June's report is due soon. The working
-    # days to the due date are counted once for all of them.
+    # days to the due date are counted once for all of them, from the state's one read of the
+    # calendar over the periods the plan owes.
     settings.LIGHT_RED_BEHIND = settings.LIGHT_YELLOW_BEHIND = 101
     client.force_login(office)
     # session, user + unit, plan, tasks + group + plan, assignments + units, every indicator of
-    # the plan, LIGHTS, unread count, yearly targets
-    with django_assert_num_queries(SIGNED_IN + 4 + LIGHTS + TOP_BAR + 1):
+    # the plan, STATE, the moves of the plan's end (its history, with who moved it: the 方案期
+    # panel), unread count, yearly targets
+    with django_assert_num_queries(SIGNED_IN + 4 + STATE + 1 + TOP_BAR + 1) as captured:
         html = ok(client.get(reverse("plan-detail", args=[plan.pk]))).content.decode()
     assert "2022年6月进展还有 3 个工作日到期，尚未提交" in html
+    # The state's two calendar reads (the plan's last due date; the entries over the periods it
+    # owes), none per unit or per light.
+    calendar = [q["sql"] for q in captured.captured_queries if "tasks_workingdayoverride" in q["sql"]]
+    assert len(calendar) == 2

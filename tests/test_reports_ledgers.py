@@ -221,28 +221,38 @@ def test_a_unit_reads_its_own_drafts_and_nobody_elses(client, plan, june, lead_u
 # --- query budget --------------------------------------------------------------------------------
 
 
+STATE_ONCE, STATE_PER_CHUNK = 4, 3
+LEDGER_QUERIES = 11 + STATE_ONCE + STATE_PER_CHUNK
+
+
 def test_task_ledger_queries_do_not_grow_with_rows(client, office, plan, june, settings, django_assert_num_queries):
     settings.LEDGER_CHUNK_ROWS = 100  # every row of the plan in one chunk (see the next test for more)
     signed_in(client, office)
     # session, user, the chosen plan (filter validation), the period (?period absent: the newest
     # with a submitted report), the plans of the rows (title), count, tasks (with group and plan),
     # assignments with units, indicators, the scope of the reports' visibility (user's units),
-    # the period's reports, lights: due periods, lights: lead assignments with progress.
-    with django_assert_num_queries(13):
+    # the period's reports; then the lights, from the tasks' state as of the period's month (its
+    # end, a past moment on 20 July), one PlanStateReader for the plan: once, STATE_ONCE (the
+    # calendar of the plan's last due date, the plan's history, the periods it owes, the calendar
+    # over them), and per chunk STATE_PER_CHUNK (the lead units in force, their reports as they
+    # stood then, from the history, their returns).
+    with django_assert_num_queries(LEDGER_QUERIES):
         few = download(client, "task-ledger", plan=plan.pk, q="八办")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(LEDGER_QUERIES):
         many = download(client, "task-ledger", plan=plan.pk)
     assert len(rows_by_code(workbook_of(few).active)) == 1
     assert len(rows_by_code(workbook_of(many).active)) == 57
 
 
 def test_task_ledger_reads_in_chunks(client, office, plan, june, settings, django_assert_num_queries):
-    """Four queries more per further chunk of LEDGER_CHUNK_ROWS rows (assignments, indicators,
-    reports, the lights' lead assignments — the due periods are read once); never one per row."""
+    """Six queries more per further chunk of LEDGER_CHUNK_ROWS rows (assignments, indicators,
+    reports, and the state's STATE_PER_CHUNK: lead units in force, their reports then, their
+    returns — what the plan's tasks share is read once, by the plan's one reader); never one per
+    row."""
     settings.LEDGER_CHUNK_ROWS = 20
     signed_in(client, office)
-    # The thirteen above, with 57 rows in three chunks. SQLite has no server-side cursor: the
+    # The eighteen above, with 57 rows in three chunks. SQLite has no server-side cursor: the
     # task query is read once, in chunks from the one cursor; the users' units are cached.
-    with django_assert_num_queries(13 + 2 * 4):
+    with django_assert_num_queries(LEDGER_QUERIES + 2 * (3 + STATE_PER_CHUNK)):
         response = download(client, "task-ledger", plan=plan.pk)
     assert len(rows_by_code(workbook_of(response).active)) == 57

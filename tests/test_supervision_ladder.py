@@ -34,6 +34,7 @@ from supervision.services.ladder import (
 )
 from tasks.choices import ReviewAction
 from tasks.models import Notification
+from tasks.services import plan_end_move
 from tasks.services.dispatch import (
     ReportInput,
     filing_review,
@@ -345,11 +346,23 @@ def test_nothing_to_chase_by_hand_once_the_unit_has_delivered(finding, september
             "finding": (item_for_finding(finding), "「待核验」，无需督办"),
             "report": (item_for_report(task=task, unit_id=report.unit_id, period=period), "已提交这项填报"),
             "other unit": (item_for_report(task=task, unit_id=unit(OTHER_UNIT).pk, period=period), "不是此任务的牵头单位"),
-            "year": (item_for_annual_plan(task=task, unit_id=report.unit_id, year=2030), "不在任务所属行动方案的期限内"),
+            "year": (item_for_annual_plan(task=task, unit_id=report.unit_id, year=2030), "2030 年不在任务所属行动方案的执行期内"),
         }
         for item, reason in refusals.values():
             with pytest.raises(SupervisionError, match=reason):
                 escalation_send(user=office, item=item, level=URGE, message="请加快。")
+    assert not Escalation.objects.exists()
+
+
+def test_nothing_to_chase_for_a_month_the_plan_no_longer_owes(september_2025, office, lead_user):
+    """A plan closed early owes no report of the months after its end, though they fall in its
+    years: the month is refused by name, nothing recorded."""
+    task, period = september_2025
+    with frozen(d("2025-10-09"), hour=15):
+        plan_end_move(user=office, plan=task.plan, ends_on=d("2025-08-31"), reason="提前结束")
+        item = item_for_report(task=task, unit_id=unit(LEAD_UNIT).pk, period=period)
+        with pytest.raises(SupervisionError, match="2025 年9 月不在任务所属行动方案的执行期内"):
+            escalation_send(user=office, item=item, level=URGE, message="请加快。")
     assert not Escalation.objects.exists()
 
 
