@@ -21,7 +21,7 @@ from reports.selectors.dashboards import TaskStatus
 from reports.services.standings import standings_month_store
 from tasks.choices import AssignmentRole, GroupKind
 from tasks.models import ActionPlan, Task, TaskAssignment, TaskGroup, Unit
-from tests.dashboard_data import LEAD_UNIT, history, indicator_reported, lead_tasks
+from tests.dashboard_data import LEAD_UNIT, frozen, history, indicator_reported, lead_tasks
 from tests.supervision_data import make_finding, make_round
 
 PAGES = ["dashboard-overview", "dashboard-groups", "dashboard-units", "dashboard-indicators", "dashboard-risks"]
@@ -94,10 +94,23 @@ def test_the_switcher_lists_the_months_and_keeps_the_tab_and_plan(client, office
 
 
 def test_the_current_month_is_shown_by_default_and_marked_live(client, office, plan, reported):
+    with frozen(2020, 12, 15, 9):
+        response = get(client, office, "dashboard-overview")
+    as_of = response.context["frame"].as_of
+    assert not as_of.is_final and as_of.label.startswith("截至 ") and (as_of.year, as_of.month) == (2020, 12)
+    assert as_of.choices[0] == ("2020-12", "2020年12月（当前）")
+    assert "实时" in response.content.decode()
+
+
+def test_an_ended_plan_opens_on_its_last_month_as_of_its_final_moment(client, office, plan, reported):
+    # Today (2026) the seed plan has ended: no month after December 2022 is offered, and its last
+    # month's figures are those after its last returns fell due (Monday 9 January 2023).
     response = get(client, office, "dashboard-overview")
     as_of = response.context["frame"].as_of
-    assert not as_of.is_final and as_of.label.startswith("截至 ")
-    assert "实时" in response.content.decode()
+    assert (as_of.year, as_of.month, as_of.is_final) == (2022, 12, True)
+    assert as_of.choices[0] == ("2022-12", "2022年12月（最后一期）") and len(as_of.choices) == 36
+    assert as_of.label == "2022年12月（方案已于2022年12月31日结束，数据截至最后一期填报截止日 2023-01-09）"
+    assert "实时" not in response.content.decode()
 
 
 @pytest.mark.parametrize("month", ["2019-12", "2020-13", "2020/11", "abc", "2099-01"])
@@ -286,5 +299,5 @@ def test_a_plan_not_started_yet_says_so(client, office, plan):
                                        imported_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
     response = get(client, office, "dashboard-overview", plan=future.pk)
     assert response.status_code == 200
-    assert "自 2030 年起执行，尚无看板数据" in response.content.decode()
+    assert "自2030年1月1日起执行，尚无看板数据" in response.content.decode()
     assert get(client, office, "dashboard-overview", plan=future.pk, month="2030-01").status_code == 400

@@ -34,7 +34,7 @@ from supervision.choices import FindingStatus, Level
 from supervision.models import Escalation, Finding
 from tasks.choices import GroupKind, Light, TaskStatus
 from tasks.models import ActionPlan, Indicator, PlanTarget, Task, User, WorkingDayOverride
-from tasks.selectors.state import Attainment, TaskState
+from tasks.selectors.state import Attainment, TaskState, month_end
 from tasks.workdays import working_days_between
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -67,6 +67,10 @@ class AsOf:
 
     @property
     def label(self) -> str:
+        if self.is_final and self.at > month_end(self.year, self.month):  # an ended plan's last month
+            due = timezone.localdate(self.at) - datetime.timedelta(days=1)
+            return (f"{self.year}年{self.month}月（{self.plan.ended_note}，"
+                    f"数据截至最后一期填报截止日 {due:%Y-%m-%d}）")
         if self.is_final:
             return f"{self.year}年{self.month}月末"
         return f"截至 {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
@@ -77,7 +81,8 @@ def dashboard_as_of(*, plan: ActionPlan, month: str | None, now: datetime.dateti
     plan's last) and read that month's summary (1–2 queries when it is stored and current)."""
     months = plan_months(plan=plan, now=now)
     if not months:
-        raise DashboardError(f"{plan.title}自 {plan.starts_on:%Y年%m月%d日}起执行，尚无看板数据。")
+        start = plan.starts_on
+        raise DashboardError(f"{plan.title}自{start.year}年{start.month}月{start.day}日起执行，尚无看板数据。")
     wanted = months[-1]
     if month:
         found = MONTH_RE.match(month.strip())

@@ -32,7 +32,14 @@ from tasks.models import (
     User,
     WorkingDayOverride,
 )
-from tasks.selectors.state import PlanState, YearMonth, month_at, month_moment, plan_state
+from tasks.selectors.state import (
+    PlanState,
+    YearMonth,
+    month_at,
+    month_moment,
+    plan_expected,
+    plan_state,
+)
 
 
 @dataclass
@@ -47,24 +54,37 @@ class MonthSummary:
     computed: PlanState | None = None
     # Earlier months of the plan that had to be computed (missing or stale), by (year, month).
     earlier: dict[YearMonth, PlanState] = field(default_factory=dict)
+    # The rows read for each user, kept for the page's other figures (序时进度).
+    read: dict[int, list[Standing]] = field(default_factory=dict)
+    # The stored months of the plan up to this one, by (year, month).
+    stored: dict[YearMonth, StandingMonth] = field(default_factory=dict)
+    indicators: dict[int, IndicatorStanding] | None = None  # once read
+
+    def expected(self, *, user: User) -> int:
+        """序时进度 at the summary's moment, as its rows have it (no query once they were read)."""
+        rows = self.read.get(user.pk) or summary_standings(summary=self, user=user)
+        return rows[0].expected if rows else plan_expected(plan=self.plan, at=self.as_of)
 
 
 def summary_month(*, plan: ActionPlan, year: int, month: int, now: datetime.datetime | None = None) -> MonthSummary:
-    """The month's summary: the stored one when it is current (1 query, 2 for the running
-    month), else computed from the history."""
+    """The month's summary: the stored one when it is current (1 query — the stored months up to
+    it, which the trend reads too — 2 for the running month), else computed from the history."""
     now = now or timezone.now()
-    stored = StandingMonth.objects.filter(plan=plan, year=year, month=month).first()
+    months = {(m.year, m.month): m for m in StandingMonth.objects.filter(
+        Q(year__lt=year) | Q(year=year, month__lte=month), plan=plan)}
+    stored = months.get((year, month))
     if stored is not None and stored_is_current(plan=plan, stored=stored, now=now):
-        return MonthSummary(plan, year, month, stored.as_of, stored.is_final)
+        return MonthSummary(plan, year, month, stored.as_of, stored.is_final, stored=months)
     at = month_at(plan, year, month, now=now)
-    return MonthSummary(plan, year, month, at, month_moment(plan, year, month) < now, plan_state(plan=plan, at=at))
+    return MonthSummary(plan, year, month, at, month_moment(plan, year, month) < now, plan_state(plan=plan, at=at),
+                        stored=months)
 
 
 def stored_is_current(*, plan: ActionPlan, stored: StandingMonth, now: datetime.datetime) -> bool:
     """Whether the stored month answers what a computation now would."""
     moment = month_moment(plan, stored.year, stored.month)
     if stored.is_final:
-        return stored.as_of == moment
+        return stored.as_of == moment and moment < now
     if moment < now:
         return False  # the month has ended since: its final figures are still to be taken
     if timezone.localdate(stored.computed_at) != timezone.localdate(now):
@@ -101,7 +121,13 @@ def changed_since(*, plan: ActionPlan, since: datetime.datetime, until: datetime
 
 def summary_standings(*, summary: MonthSummary, user: User) -> list[Standing]:
     """The month's rows the user sees (a unit: its own and its offices'), with task (and group)
-    and unit loaded, in task order (1 query stored; 3 computed)."""
+    and unit loaded, in task order (1 query stored; 3 computed; none the second time)."""
+    if user.pk not in summary.read:
+        summary.read[user.pk] = _standings_read(summary, user)
+    return summary.read[user.pk]
+
+
+def _standings_read(summary: MonthSummary, user: User) -> list[Standing]:
     if summary.computed is None:
         rows = Standing.objects.filter(plan=summary.plan, year=summary.year, month=summary.month)
         if not user.sees_everything:
@@ -121,7 +147,14 @@ def summary_standings(*, summary: MonthSummary, user: User) -> list[Standing]:
 
 
 def summary_indicators(*, summary: MonthSummary) -> dict[int, IndicatorStanding]:
-    """Indicator id → its row for the month, with the period of its actual loaded (1 query)."""
+    """Indicator id → its row for the month, with the period of its actual loaded (1 query; none
+    the second time)."""
+    if summary.indicators is None:
+        summary.indicators = _indicators_read(summary)
+    return summary.indicators
+
+
+def _indicators_read(summary: MonthSummary) -> dict[int, IndicatorStanding]:
     if summary.computed is None:
         rows = IndicatorStanding.objects.filter(plan=summary.plan, year=summary.year, month=summary.month)
         return {row.indicator_id: row for row in rows.select_related("actual_period")}
@@ -153,10 +186,9 @@ def summary_series(*, summary: MonthSummary, user: User) -> list[SeriesPoint]:
         (r["year"], r["month"]): SeriesPoint(r["year"], r["month"], round(float(r["progress"]), 1), r["expected"])
         for r in rows.values("year", "month").annotate(progress=Avg(Coalesce("progress", 0)), expected=Max("expected"))
     } if fresh else {}
-    scope = None if user.sees_everything else set(user.scope_unit_ids())
     for key, state in [*stale.items(), ((summary.year, summary.month), None)]:
         standings = (summary_standings(summary=summary, user=user) if state is None
-                     else [r for r in state.rows if scope is None or r.unit_id in scope])
+                     else [r for r in state.rows if user.sees_everything or r.unit_id in user.scope_unit_ids()])
         if standings:
             progress = round(sum(r.progress or 0 for r in standings) / len(standings), 1)
             points[key] = SeriesPoint(*key, progress, max(r.expected for r in standings))
@@ -181,10 +213,11 @@ def summary_indicator_trend(*, summary: MonthSummary) -> list[tuple[int, int, in
 def _earlier_months(summary: MonthSummary) -> tuple[list[YearMonth], dict[YearMonth, PlanState]]:
     """The plan's months before the summary's: those stored and final at their moment, and the
     others computed now (kept on the summary, so that the series and the trend compute them
-    once; 1 query)."""
+    once)."""
     wanted = [ym for ym in summary.plan.months if ym < (summary.year, summary.month)]
-    stored = {(m.year, m.month): m for m in StandingMonth.objects.filter(plan=summary.plan, is_final=True)}
-    fresh = [ym for ym in wanted if ym in stored and stored[ym].as_of == month_moment(summary.plan, *ym)]
+    stored = summary.stored
+    fresh = [ym for ym in wanted if ym in stored and stored[ym].is_final
+             and stored[ym].as_of == month_moment(summary.plan, *ym)]
     for ym in wanted:
         if ym not in fresh and ym not in summary.earlier:
             summary.earlier[ym] = plan_state(plan=summary.plan, at=month_moment(summary.plan, *ym))

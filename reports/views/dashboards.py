@@ -41,9 +41,9 @@ from reports.selectors.dashboards import (
 )
 from supervision.choices import Level
 from tasks.choices import Light
-from tasks.models import ActionPlan, TaskGroup
+from tasks.models import ActionPlan, TaskGroup, User
 from tasks.selectors import plan_current, plan_get
-from tasks.selectors.state import Attainment, plan_expected
+from tasks.selectors.state import Attainment
 
 TABS = (
     ("dashboard-overview", "方案总览"),
@@ -61,6 +61,7 @@ class Frame:
     plan: ActionPlan
     as_of: AsOf
     tab: str
+    user: User
     tabs: tuple = TABS
 
     @property
@@ -75,7 +76,7 @@ class Frame:
     @functools.cached_property
     def expected(self) -> int:
         """序时进度 at the moment shown (the same for every task of the plan)."""
-        return plan_expected(plan=self.plan, at=self.as_of.at)
+        return self.as_of.summary.expected(user=self.user)
 
     @property
     def url_groups(self) -> str:
@@ -117,7 +118,7 @@ def dashboard_page(tab: str) -> Callable:
             except DashboardError as exc:
                 status = 400 if request.GET.get("month") else 200
                 return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=status)
-            frame = Frame(plan=plan, as_of=as_of, tab=tab)
+            frame = Frame(plan=plan, as_of=as_of, tab=tab, user=request.user)
             template, context = view(request, frame, **kwargs)
             return render(request, template, {"frame": frame, **context})
 
