@@ -29,6 +29,7 @@ from reports.selectors.ledgers import (
     indicator_ledger_indicators,
     indicator_ledger_plan,
     indicator_ledger_rows,
+    ledger_month,
     ledger_period,
     ledger_plan_titles,
     plan_ledger_tasks,
@@ -271,19 +272,22 @@ def _title_plan(titles: list[str]) -> str:
 
 
 def task_ledger_export(*, user: User, params: Mapping[str, str], today: date | None = None) -> LedgerExport:
-    """The task ledger of the task search page's filters and ``?period=`` (default: the newest
-    period whose reports are in). 3 queries before the rows: period, plans, count."""
+    """The task ledger of the task search page's filters, ``?period=`` (the reports shown; default:
+    the newest period whose reports are in) and ``?month=`` (the lights as of that month, as the
+    task API gives them; default: now). 3 queries before the rows: period, plans, count."""
     today = today or timezone.localdate()
     tasks = task_ledger_tasks(user=user, params=params)
     period = ledger_period(params=params)
+    month = ledger_month(params=params)
     name = f"{_title_plan(ledger_plan_titles(tasks=tasks))}{TASK_LEDGER_NAME}"
+    as_of = f"红黄绿灯截至{month[0]}年{month[1]}月末" if month else as_of_label(today)
     ledger = Ledger(
-        title=f"{name}（{as_of_label(today)}）",
+        title=f"{name}（{as_of}）",
         subtitle=_period_line(period, today),
         sheet_name=TASK_LEDGER_NAME,
         columns=TASK_LEDGER_COLUMNS,
     )
-    rows = task_ledger_rows(user=user, tasks=tasks, period=period, today=today)
+    rows = task_ledger_rows(user=user, tasks=tasks, period=period, today=today, month=month)
     return LedgerExport(ledger, rows, tasks.count(), safe_filename(name, today), f"task-ledger-{today:%Y%m%d}.xlsx")
 
 

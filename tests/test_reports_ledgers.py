@@ -221,7 +221,7 @@ def test_a_unit_reads_its_own_drafts_and_nobody_elses(client, plan, june, lead_u
 # --- query budget --------------------------------------------------------------------------------
 
 
-STATE_ONCE, STATE_PER_CHUNK = 4, 3
+STATE_ONCE, STATE_PER_CHUNK = 3, 3
 LEDGER_QUERIES = 11 + STATE_ONCE + STATE_PER_CHUNK
 
 
@@ -231,11 +231,10 @@ def test_task_ledger_queries_do_not_grow_with_rows(client, office, plan, june, s
     # session, user, the chosen plan (filter validation), the period (?period absent: the newest
     # with a submitted report), the plans of the rows (title), count, tasks (with group and plan),
     # assignments with units, indicators, the scope of the reports' visibility (user's units),
-    # the period's reports; then the lights, from the tasks' state as of the period's month (its
-    # end, a past moment on 20 July), one PlanStateReader for the plan: once, STATE_ONCE (the
-    # calendar of the plan's last due date, the plan's history, the periods it owes, the calendar
-    # over them), and per chunk STATE_PER_CHUNK (the lead units in force, their reports as they
-    # stood then, from the history, their returns).
+    # the period's reports; then the lights, from the tasks' state now (no ?month=), one
+    # PlanStateReader for the plan: once, STATE_ONCE (the calendar of the plan's last due date,
+    # the periods it owes, the calendar over them), and per chunk STATE_PER_CHUNK (the lead units
+    # in force, their reports, their returns).
     with django_assert_num_queries(LEDGER_QUERIES):
         few = download(client, "task-ledger", plan=plan.pk, q="八办")
     with django_assert_num_queries(LEDGER_QUERIES):
@@ -256,3 +255,23 @@ def test_task_ledger_reads_in_chunks(client, office, plan, june, settings, djang
     with django_assert_num_queries(LEDGER_QUERIES + 2 * (3 + STATE_PER_CHUNK)):
         response = download(client, "task-ledger", plan=plan.pk)
     assert len(rows_by_code(workbook_of(response).active)) == 57
+
+
+@pytest.mark.parametrize("month", ["2022-06", "2022-07", ""])
+def test_the_light_column_equals_the_task_api_for_the_same_plan_and_month(client, office, plan, june, month):
+    """One computation: the ledger's 红黄绿灯 of every task is the task API's light for the same
+    plan and ?month= (now without one), task by task."""
+    labels = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", None: None}
+    signed_in(client, office)
+    sheet = workbook_of(download(client, "task-ledger", plan=plan.pk, month=month)).active
+    ledger = {code: row[11].value for code, row in rows_by_code(sheet).items()}
+    with frozen(EXPORTED, hour=10):  # the moment of the export
+        api = client.get(reverse("api:task-list"), {"plan": plan.pk, "month": month, "page_size": 500}).json()["results"]
+    assert ledger == {task["code"]: labels[task["light"]] for task in api}
+    assert len(ledger) == 57  # every task in force: 47 main tasks, 6 safeguards, 4 requirements
+
+
+def test_a_bad_month_is_refused(client, office, plan, june):
+    response = download(signed_in(client, office), "task-ledger", plan=plan.pk, month="2022-13")
+    assert response.status_code == 400
+    assert "月份格式应为" in response.content.decode()

@@ -40,7 +40,7 @@ from tasks.models import (
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
-from tasks.selectors.state import PlanStateReader, TaskState, month_at
+from tasks.selectors.state import PlanStateReader, TaskState, YearMonth, month_at, month_parse
 
 T = TypeVar("T")
 
@@ -140,6 +140,15 @@ def ledger_period(*, params: Mapping[str, str]) -> ReportingPeriod | None:
     return ReportingPeriod.objects.filter(Exists(reported)).order_by("-year", "-month").first()
 
 
+def ledger_month(*, params: Mapping[str, str]) -> YearMonth | None:
+    """``?month=YYYY-MM``: the lights as of that month, as the task API and the dashboards give
+    them (None: as of now)."""
+    try:
+        return month_parse(params.get("month", ""))
+    except ValueError as exc:
+        raise LedgerParamsError(f"月份：{exc}") from None
+
+
 def ledger_plan_titles(*, tasks: QuerySet[Task]) -> list[str]:
     """The titles of the plans the exported tasks belong to, newest first (1 query): the
     ledger's title."""
@@ -149,6 +158,7 @@ def ledger_plan_titles(*, tasks: QuerySet[Task]) -> list[str]:
 
 def task_ledger_rows(
     *, user: User, tasks: QuerySet[Task], period: ReportingPeriod | None, today: datetime.date | None = None,
+    month: YearMonth | None = None,
 ) -> Iterator[TaskLedgerRow]:
     """Ledger rows, chunk by chunk. Once: the periods the lights read. Per chunk: tasks (with
     group and plan), their units, their indicators, the period's reports, and the lights' lead
@@ -170,7 +180,7 @@ def task_ledger_rows(
         units = _task_units(ids)
         indicators = _task_indicators(ids, year)
         reports = _period_reports(user=user, task_ids=ids, period=period)
-        lights = _chunk_states(readers, chunk, period)
+        lights = _chunk_states(readers, chunk, month)
         for task in chunk:
             leads, supporting = units.get(task.pk, ([], []))
             by_unit = reports.get(task.pk, {})
@@ -183,14 +193,14 @@ def task_ledger_rows(
 
 
 def _chunk_states(
-    readers: dict[int, PlanStateReader], chunk: list[Task], period: ReportingPeriod | None,
+    readers: dict[int, PlanStateReader], chunk: list[Task], month: YearMonth | None,
 ) -> dict[int, TaskState]:
-    """The chunk's tasks' state as of the period's month (as of now without one): 3 queries per plan."""
+    """The chunk's tasks' state as of ``month`` (``month_at``; now without one): 3 queries per plan."""
     found: dict[int, TaskState] = {}
     for plan_id in {task.plan_id for task in chunk}:
         if plan_id not in readers:
             plan = next(task.plan for task in chunk if task.plan_id == plan_id)
-            at = month_at(plan, period.year, period.month) if period else None
+            at = month_at(plan, *month) if month else None
             readers[plan_id] = PlanStateReader(plan, at)
         found.update(readers[plan_id].tasks([task.pk for task in chunk if task.plan_id == plan_id]))
     return found
