@@ -140,9 +140,11 @@ def access_filing_unit(*, user: User, task: Task, role: str) -> int:
 
 def filing_owed(*, task: Task, period: ReportingPeriod) -> str:
     """Why nothing can be filed on the task for the period ("" when it can): the period is closed,
-    or the task's plan does not owe that month."""
+    the task is retired, or the task's plan does not owe that month."""
     if not period.is_open:
         return f"{period.label}填报期已关闭。"
+    if not task.is_active:
+        return "该任务已停用，无需填报。"
     if not task.plan.owes(period.year, period.month):
         plan = task.plan
         return (f"{period.label}不在《{plan.title}》的执行期内"
