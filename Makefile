@@ -15,14 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Migrate, import the seed plan, load demo accounts and the demo's history (monthly dispatch,
-# then inspections and the escalation ladder, the dashboards' month summary and the dispatch
+# Migrate, import the seed plan, load demo accounts and the demo's history (the seed plan's
+# monthly dispatch, then its inspections and the escalation ladder; the 【演示】 plan in force
+# today with today's work in every state; the dashboards' month summary and the dispatch
 # reports), then serve on 127.0.0.1:$(PORT) with a Celery
 # worker and beat on the embedded broker (or on REDIS_URL when it is set).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_supervision_demo
+	$(BIN)/python manage.py seed_demo_present
 	$(BIN)/python manage.py refresh_standings --rebuild
 	$(BIN)/python manage.py seed_reports_demo
 	@bash -c 'set -m; \

@@ -1,5 +1,6 @@
 """演示督查: the seed plan's quarterly inspections (专项督查) as the demo accounts would have lived
-them, and the current quarter's round in progress.
+them; and, on the demo plan in force today, the present — its dispatch played with the ladder
+chasing its reports over the last weeks, and the current quarter's round in progress.
 
 Every quarter of the plan has a joint special inspection (四不两直) by the inspector accounts: the
 quarterly job opens the round, the inspectors plan its scope (a few demo units and their tasks),
@@ -11,18 +12,23 @@ asking, chased up the ladder and closed late. The escalation ladder is the porta
 daily scan (``deadline_scan``) runs on every day a step of it can fall due, and compiles last
 month's 通报 as it does every month it runs.
 
-When today is after the plan, today's quarter has a round in progress with findings in every
-state a person should find on logging in: open, due soon (提醒 sent), being rectified, rejected
-and being revised, handed in for verification, overdue with 催办 only, overdue with a 督办单
-(answered or not), one extension request awaiting the office, and a few already closed.
+The present (``demo_present_build``, on the plan in force today): today's quarter has a round in
+progress with findings in every state a person should find on logging in: open, due soon (提醒
+sent), being rectified, rejected and being revised, handed in for verification, overdue with 催办
+only, overdue with a 督办单 (answered or not), one extension request awaiting the office, and a few
+already closed. The plan's monthly dispatch (``tasks.demo_history``) is played in the same
+timeline with the daily scan of monthly reports on every working day of the last weeks, so that
+the demo units' reports left undone (``DemoPresent.held``) are chased as the portal would chase
+them — 提醒, 催办 on the due date, a 督办单 five working days later — and the units answer some.
 
 As ``tasks.demo_history`` does, everything goes through the services a user would call, with
 Django's clock set to when each step happened, so that events, history rows, ladder steps,
 notice numbers and inbox messages are what the portal itself would have recorded. The ladder
-here chases findings only: the dispatch history was played before and without it (the demo
-units' late reports were handed in long ago), and the units without demo accounts never
-report, so chasing their reports over three years would bury the findings in thousands of
-steps about nobody.
+of the plan's quarters chases findings only: the dispatch history was played before and without
+it (the demo units' late reports were handed in long ago), and the units without demo accounts
+never report, so chasing their reports over three years would bury the findings in thousands of
+steps about nobody. The present's scans chase reports over a few weeks only, as the running
+portal does: the units without demo accounts are chased too (they never report).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import datetime
 import io
 import random
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -64,10 +71,29 @@ from supervision.services.inspections import (
     round_update,
 )
 from supervision.services.ladder import bulletin_compile, deadline_scan, escalation_reply
-from tasks.choices import AssignmentRole, Role
+from tasks.choices import AssignmentRole, FilingStatus, Role
 from tasks.demo import DEMO_ACCOUNTS, DEMO_REVIEWER
-from tasks.demo_history import demo_clock, jobs_in_process
-from tasks.models import ActionPlan, Notification, Task, User
+from tasks.demo_history import (
+    DemoHistory,
+    DemoPresent,
+    HeldReport,
+    demo_clock,
+    demo_history_counts,
+    demo_history_exists,
+    demo_history_schedule,
+    demo_play,
+    jobs_in_process,
+)
+from tasks.models import (
+    ActionPlan,
+    Notification,
+    ProgressReport,
+    ReportingPeriod,
+    Task,
+    TaskAssignment,
+    User,
+)
+from tasks.services.dispatch import period_due_date
 from tasks.services.inbox import notifications_mark_read
 from tasks.workdays import WorkingCalendar
 
@@ -77,8 +103,10 @@ Quarter = tuple[int, int]
 DEMO_FINDING_UNITS = ("shenpi", "shichang", "gaige", "nongye", "fengdong", "xixianjituan")
 SCAN_TIME = datetime.time(8, 30)  # the beat's deadline scan (xixian_portal/celery.py)
 OPEN_TIME = datetime.time(8, 0)  # the beat's quarterly round
-# The demo's scans chase findings only (see the module's docstring).
+# The scans of the plan's quarters chase findings only, the present's of reports only (see the
+# module's docstring): each item is chased by one script, on the days it plays.
 FINDINGS_ONLY = frozenset({ItemKind.FINDING})
+REPORTS_ONLY = frozenset({ItemKind.REPORT})
 
 # The lives of the plan's findings, dealt out in turn across the quarters.
 # Two quarters' worth: the late ones share a quarter, so that its month's 通报 names both units.
@@ -177,6 +205,9 @@ _NOTICE_REPLIES = ["收到督办单，单位主要负责同志已专题研究部
                    "收到督办单，已明确分管领导和责任科室，限期内完成整改并提交核验。"]
 _SUMMARIES = ["一次性告知不到位、台账更新不及时", "办事指南更新不同步、超时办结", "涉企收费公示不完整、诉求办理不及时",
               "政策兑现材料繁琐、窗口答复不准确"]
+_REPORT_URGE_REPLIES = {"late": "收到催办，本月进展正在汇总，将尽快提交。",
+                        "ignored": "收到催办，相关数据正在核实，核实后即提交进展填报。"}
+_REPORT_NOTICE_REPLY = "收到督办单，已明确专人负责，进展填报将于两个工作日内提交。"
 
 
 def _numbers(rng: random.Random) -> dict[str, int]:
@@ -288,8 +319,9 @@ class _Supervision:
     """The rounds and the findings' lives as a script: ``schedule`` writes it, ``play`` runs it
     in time order under the demo clock (what would happen after now does not happen)."""
 
-    def __init__(self, *, plan: ActionPlan, now: datetime.datetime, quarters: list[Quarter], current: bool, seed: str):
-        self.plan, self.now, self.seed = plan, now, seed
+    def __init__(self, *, plan: ActionPlan, now: datetime.datetime, quarters: list[Quarter], current: bool, seed: str,
+                 present: DemoPresent | None = None):
+        self.plan, self.now, self.seed, self.present = plan, now, seed, present
         self.tz = timezone.get_current_timezone()
         self.today = now.astimezone(self.tz).date()
         self.quarters = sorted(quarters)
@@ -346,6 +378,8 @@ class _Supervision:
         if self.current:
             self.current_round()
             self.add_scans()
+        if self.present:
+            self.chase_reports(self.present)
         self.add_bulletins()
 
     def add_scans(self) -> None:
@@ -603,7 +637,40 @@ class _Supervision:
         self.submit(life, self.when(handed, rng, (14, 16)))
         self.verify(life, self.when(self.days.shift(handed, 2), rng, (9, 16)), close=True, comment=_LATE_CLOSE)
 
-    # --- today's quarter, after the plan ---
+    # --- the present: the daily scan of monthly reports, and the units' replies ---
+
+    def chase_reports(self, present: DemoPresent) -> None:
+        """The daily scan of monthly reports on every working day from ``chase_from`` to today;
+        the units answer the 催办 and 督办单 of their undone reports as their stories say; the
+        office compiles each month's 通报 early the next."""
+        for day in (d for d in self.days.dates if present.chase_from <= d <= self.today):
+            self.add(self.at(day, SCAN_TIME.hour, SCAN_TIME.minute),
+                     lambda day=day: deadline_scan(today=day, kinds=REPORTS_ONLY, compile_bulletin=False),
+                     f"{day} 填报督办扫描")
+            if day.month != self.today.month or day.year != self.today.year:
+                self.notice_on(day)
+        for held in present.held:
+            due, _ = period_due_date(year=held.month[0], month=held.month[1])
+            rng = self.rng(held.month, held.user.username, "replies")
+            if held.story in _REPORT_URGE_REPLIES:
+                self.report_reply(held, self.when(self.days.shift(due, 1), rng, (9, 11)), Level.URGE,
+                                  _REPORT_URGE_REPLIES[held.story])
+            if held.story == "late":
+                notice = self.days.shift(due, settings.LADDER_NOTICE_OVERDUE_WORKING_DAYS)
+                self.report_reply(held, self.when(self.days.shift(notice, 1), rng, (9, 11)), Level.NOTICE,
+                                  _REPORT_NOTICE_REPLY)
+
+    def report_reply(self, held: HeldReport, at: datetime.datetime, level: str, text: str) -> None:
+        def run():
+            # The step the scan recorded for the report (it must be there).
+            escalation = Escalation.objects.filter(
+                item_kind=ItemKind.REPORT, task=held.task, unit__in=held.user.scope_unit_ids(), level=level,
+                period__year=held.month[0], period__month=held.month[1]).latest("created_at", "pk")
+            escalation_reply(user=held.user, escalation=escalation, text=text)
+
+        self.add(at, run, f"{held.month[0]}年{held.month[1]}月 {held.task.code} {held.user.username} 回复{Level(level).label}")
+
+    # --- today's quarter ---
 
     def current_round(self) -> None:
         """Today's quarter: a round in progress, visited three times over the last five weeks,
@@ -744,9 +811,9 @@ class _Supervision:
 # --- the build -------------------------------------------------------------------------------
 
 
-def demo_supervision_exists() -> bool:
-    """Findings are there: the demo's, or those of real use."""
-    return Finding.objects.exists()
+def demo_supervision_exists(plan: ActionPlan) -> bool:
+    """Findings on the plan's tasks are there: the demo's, or those of real use."""
+    return Finding.objects.filter(task__plan=plan).exists()
 
 
 def plan_quarters(plan: ActionPlan) -> list[Quarter]:
@@ -755,18 +822,16 @@ def plan_quarters(plan: ActionPlan) -> list[Quarter]:
 
 def demo_supervision_build(
     *, plan: ActionPlan, now: datetime.datetime | None = None, quarters: list[Quarter] | None = None,
-    current: bool | None = None, seed: str = "xixian-supervision",
+    current: bool = False, seed: str = "xixian-supervision",
 ) -> DemoSupervision | None:
     """Build the demo's supervision: a round for each quarter of ``plan`` (or ``quarters``) and,
-    when today is after the plan (or ``current``), today's round in progress. None when there
-    are findings already — the demo is there, or real use has begun. Needs the demo accounts."""
-    if demo_supervision_exists():
+    with ``current``, today's round in progress on the plan's tasks. None when there are
+    findings on the plan's tasks already — the demo is there, or real use has begun. Needs the
+    demo accounts."""
+    if demo_supervision_exists(plan):
         return None
     now = now or timezone.now()
-    today = timezone.localdate(now)
     quarters = plan_quarters(plan) if quarters is None else quarters
-    if current is None:
-        current = (today.year, (today.month - 1) // 3 + 1) > plan_quarters(plan)[-1]
     script = _Supervision(plan=plan, now=now, quarters=quarters, current=current, seed=seed)
     script.schedule()
     with jobs_in_process(), transaction.atomic():
@@ -790,3 +855,80 @@ def demo_supervision_counts() -> DemoSupervision:
         replies=escalations.filter(replied_at__isnull=False).count(),
         bulletins=Bulletin.objects.count(),
     )
+
+
+# --- the present -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoPresentSummary:
+    """What the present holds after the build (the summary the command prints)."""
+
+    plan: ActionPlan
+    history: DemoHistory
+    month: tuple[int, int] | None
+    states: dict[str, int]  # today's month: the demo units' reports by status, 未填报 for none
+    overdue: int  # the demo units' reports past their due date and not in
+    escalations: dict[str, int]  # the report ladder's steps by level
+
+    def summary(self) -> str:
+        if self.month is None:
+            return f"演示方案《{self.plan.title}》今天不在执行期内，未生成本月待办。"
+        states = "、".join(f"{label} {n} 份" for label, n in self.states.items())
+        levels = "、".join(f"{Level(lv).label} {n} 条" for lv, n in sorted(self.escalations.items(),
+                                                                       key=lambda i: Level(i[0]).rank))
+        return (f"{self.history.summary()}\n演示方案《{self.plan.title}》执行中："
+                f"{self.month[0]}年{self.month[1]}月演示单位的进展填报 {states}；"
+                f"逾期未报 {self.overdue} 份；填报督办 {levels or '无'}。")
+
+
+def demo_present_build(
+    *, plan: ActionPlan, now: datetime.datetime | None = None, months: list[tuple[int, int]] | None = None,
+    seed: str = "xixian-demo", supervision_seed: str = "xixian-supervision", evidence: bool = True,
+) -> DemoPresentSummary | None:
+    """Build the demo on the plan in force today (the demo plan): its dispatch history up to
+    today (all its months up to today's unless ``months``) and today's month with work in
+    every state; the daily scan of monthly reports over the last weeks with the units' replies;
+    today's inspection round on its tasks — one script, played in time order. None when the
+    plan has progress reports already. Needs the demo accounts."""
+    if demo_history_exists(plan):
+        return None
+    now = now or timezone.now()
+    history = demo_history_schedule(plan=plan, months=months, now=now, seed=seed, evidence=evidence)
+    present = history.present
+    script = _Supervision(plan=plan, now=now, quarters=[], current=present is not None and not
+                          demo_supervision_exists(plan), seed=supervision_seed, present=present)
+    script.schedule()
+    with jobs_in_process(), transaction.atomic():
+        demo_play([*history.steps, *script.steps], now=now)
+    return demo_present_counts(plan, present)
+
+
+def demo_present_counts(plan: ActionPlan, present: DemoPresent | None) -> DemoPresentSummary:
+    history = demo_history_counts(plan)
+    if present is None:
+        return DemoPresentSummary(plan, history, None, {}, 0, {})
+    lanes = {(t.pk, u) for t, u in _demo_lead_pairs(plan)}
+    period = ReportingPeriod.objects.get(year=present.month[0], month=present.month[1])
+    reports = ProgressReport.objects.filter(task__plan=plan, period=period)
+    by_status = Counter(FilingStatus(r.status).label for r in reports if (r.task_id, r.unit_id) in lanes)
+    states = {"未填报": len(lanes) - sum(by_status.values()), **by_status}
+    # Overdue as the overdue board counts it: due within the ladder's lookback, not handed in.
+    owed = [p for p in ReportingPeriod.objects.filter(
+        due_date__lt=present.today, due_date__gte=present.today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS))
+        if plan.owes(p.year, p.month)]
+    done = set(ProgressReport.objects.filter(task__plan=plan, period__in=owed, status__in=[
+        FilingStatus.SUBMITTED, FilingStatus.APPROVED]).values_list("task_id", "unit_id", "period_id"))
+    overdue = sum((t, u, p.pk) not in done for p in owed for t, u in lanes)
+    escalations = Counter(Escalation.objects.filter(item_kind=ItemKind.REPORT, task__plan=plan)
+                          .values_list("level", flat=True))
+    return DemoPresentSummary(plan, history, present.month, states, overdue, dict(escalations))
+
+
+def _demo_lead_pairs(plan: ActionPlan) -> list[tuple[Task, int]]:
+    """(task, lead unit) of every report the demo unit accounts file on the plan."""
+    staff = User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS], role=Role.UNIT_STAFF)
+    scope = {unit_id for user in staff for unit_id in user.scope_unit_ids()}
+    rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True, role=AssignmentRole.LEAD,
+                                         unit_id__in=scope).select_related("task")
+    return [(row.task, row.unit_id) for row in rows]

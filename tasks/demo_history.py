@@ -1,13 +1,20 @@
-"""演示历史: the seed plan's monthly dispatch (月调度) as the demo units would have lived it.
+"""演示历史: a plan's monthly dispatch (月调度) as the demo units would have lived it.
 
 Every month of the plan is opened; the demo units' staff write a progress report on each task
 their unit leads (本月完成情况、存在问题、下月计划、完成进度 and the actual values of the task's
 indicators), mostly on time and some late; the office returns a few with a comment, the unit fixes
 and resubmits them, and the office approves; the supporting demo units add their 配合情况; each
-January the lead units file their 年度工作方案 with a ledger. When today is past the plan, the
-current month is opened as well, with a few drafts, reports awaiting review and one returned
-report, so that the inbox and the review queue have something to show. When today is inside the
-plan, whatever would happen after now is simply not played: the last months stay half-done.
+January the lead units file their 年度工作方案 with a ledger. Whatever would happen after now is
+not played. The seed plan (2020–2022) is played whole: it has ended, and nothing is owed on it
+today.
+
+When today is inside the plan (the demo plan, tasks/demo.py), today's month is opened with work
+in every state for the inbox and the review queue — reports not begun, drafts, reports awaiting
+review, one returned, some already approved, 配合情况 submitted and drafted — and a few reports of
+the months just past are left undone for the escalation ladder (``DemoPresent``): a report not in
+a 督办单's distance after its due date (one handed in late after it, one still missing), and last
+month's not begun or only drafted. The ladder itself — the daily scans, the units' replies — is
+supervision's (supervision/demo.py), played in the same timeline as this script.
 
 Everything goes through the services a user would call (``period_open``, ``report_save``,
 ``filing_submit``, ``filing_review``, ``contribution_save``, ``annual_plan_save``) with Django's
@@ -24,7 +31,7 @@ import io
 import logging
 import random
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
@@ -35,7 +42,7 @@ from django.db import transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
-from tasks.choices import AssignmentRole, Comparator, FilingStatus, ReviewAction, Role
+from tasks.choices import AssignmentRole, Comparator, FilingStatus, PeriodStatus, ReviewAction, Role
 from tasks.demo import DEMO_ACCOUNTS, DEMO_CONTRIBUTORS, DEMO_REVIEWER
 from tasks.jobs import notification_email_job
 from tasks.models import (
@@ -508,6 +515,39 @@ _GAPS = {"return": ((1, 3), (9, 17)), "fix": ((0, 2), (9, 12)), "resubmit": ((0,
 
 
 @dataclass(frozen=True)
+class HeldReport:
+    """A demo unit's report the present leaves undone by its due date (see ``HELD_STORIES``)."""
+
+    task: Task
+    user: User
+    month: YearMonth
+    story: str
+
+
+# Which account's report (on its first lead task) the present leaves undone, and what happens:
+#   late — a 督办单's distance overdue; 催办 and 督办单 answered, handed in late and approved;
+#   ignored — a 督办单's distance overdue; 催办 answered, the 督办单 not yet; still not in;
+#   untouched — last month's, not begun: 催办 unanswered;
+#   draft — last month's, saved as a draft and not submitted: 催办 unanswered.
+HELD_STORIES = (("nongye", "late"), ("gaige", "ignored"), ("shichang", "untouched"), ("shenpi", "draft"))
+
+
+@dataclass(frozen=True)
+class DemoPresent:
+    """Today inside the plan: today's month, the last month whose reports fell due before today
+    (overdue), the last whose reports were a 督办单's distance overdue before today (notice), the
+    day from which the demo plays the ladder's daily scan (the 提醒 of the notice month), and the
+    demo units' reports left undone."""
+
+    today: datetime.date
+    month: YearMonth
+    overdue_month: YearMonth | None
+    notice_month: YearMonth | None
+    chase_from: datetime.date
+    held: tuple[HeldReport, ...]
+
+
+@dataclass(frozen=True)
 class DemoHistory:
     """What the plan's dispatch holds after the build (the summary seed_demo prints)."""
 
@@ -537,7 +577,7 @@ class _History:
     def __init__(self, *, plan: ActionPlan, months: Sequence[YearMonth], now: datetime.datetime,
                  seed: str, evidence: bool):
         self.plan, self.now, self.seed, self.evidence = plan, now, seed, evidence
-        self.plan_months = [(y, m) for y in plan.years for m in range(1, 13)]
+        self.plan_months = plan.months
         unknown = set(months) - set(self.plan_months)
         if unknown:
             raise ValueError(f"不在方案期内的月份：{sorted(unknown)}")
@@ -565,6 +605,31 @@ class _History:
         first, last = self.plan_months[0], self.plan_months[-1]
         self.days = _WorkingDays(datetime.date(first[0], first[1], 1) - datetime.timedelta(days=31),
                                  datetime.date(last[0], last[1], 28) + datetime.timedelta(days=120))
+        self.present = self._present()
+        self.held = {(h.task.pk, h.user.pk, h.month): h.story for h in self.present.held} if self.present else {}
+
+    def _present(self) -> DemoPresent | None:
+        """Today's month and the months just past, when today's month is among those built."""
+        today = self.now.astimezone(self.tz).date()
+        month = (today.year, today.month)
+        if month not in self.months:
+            return None
+        before = self.plan_months[:self.plan_months.index(month)][-4:]  # a 督办单's distance is a few weeks
+        due = {ym: period_due_date(year=ym[0], month=ym[1])[0] for ym in before}
+        overdue = max((ym for ym, day in due.items() if day < today), default=None)
+        notice = max((ym for ym, day in due.items()
+                      if self.days.shift(day, settings.LADDER_NOTICE_OVERDUE_WORKING_DAYS) < today), default=None)
+        chase_from = self.days.shift(due[notice], -settings.LADDER_REMINDER_WORKING_DAYS) if notice else today
+        first_lane = {}
+        for lane in self.lead_lanes:
+            first_lane.setdefault(lane.user.username, lane)
+        held = tuple(
+            HeldReport(lane.task, lane.user, ym, story)
+            for username, story in HELD_STORIES
+            if (lane := first_lane.get(username))
+            and (ym := notice if story in ("late", "ignored") else overdue) in self.months
+        )
+        return DemoPresent(today, month, overdue, notice, chase_from, held)
 
     def _tasks(self, user: User, role: str) -> list[Task]:
         return list(
@@ -636,19 +701,38 @@ class _History:
         self.add(opened, lambda: self.periods.__setitem__(ym, period_open(year=year, month=month)),
                  f"{_month_label(ym)} 打开填报期")
         due, _ = period_due_date(year=year, month=month)
-        last = opened
+        last, held = opened, False
         for lane in self.lead_lanes:
-            last = max(last, self.report(lane, ym, due=due))
+            story = self.held.get((lane.task.pk, lane.user.pk, ym))
+            if story:
+                held = True
+                self.held_report(lane, ym, story, due)
+            else:
+                last = max(last, self.report(lane, ym, due=due))
         for lane in self.support_lanes:
             rng = lane.rng(ym, "contributes")
             if rng.random() < CONTRIBUTION_RATE * (2 if month % 3 == 0 else 1):
                 last = max(last, self.contribution(lane, ym, due=due))
-        # The office closes the month the working day after its last review.
+        # The office closes the month the working day after its last review — unless a demo
+        # unit still owes its report (the present): the month stays open for it.
         closing_day = self.days.shift(last.astimezone(self.tz).date(), 1)
         closing = self.time(closing_day, random.Random(str(ym)), (17, 17))
-        self.add(closing, lambda: period_close(period=self.periods[ym], user=self.office),
-                 f"{_month_label(ym)} 关闭填报期")
+        if not held:
+            self.add(closing, lambda: period_close(period=self.periods[ym], user=self.office),
+                     f"{_month_label(ym)} 关闭填报期")
         self.add(closing, self.mark_read, f"{_month_label(ym)} 消息已读")
+
+    def held_report(self, lane: _Lane, ym: YearMonth, story: str, due: datetime.date) -> None:
+        """A report left undone by its due date (``HELD_STORIES``): a draft two working days
+        before it; or handed in two working days after the 督办单 would go out, and approved."""
+        rng = lane.rng(ym, "held")
+        if story == "draft":
+            self.report(lane, ym, stop="draft", times=[self.time(self.days.shift(due, -2), rng, (9, 11))])
+        elif story == "late":
+            handed = self.days.shift(due, settings.LADDER_NOTICE_OVERDUE_WORKING_DAYS + 2)
+            times = [self.time(handed, rng, (9, 11)), self.time(handed, rng, (14, 16)),
+                     self.time(self.days.shift(handed, 1), rng, (9, 16))]
+            self.report(lane, ym, stop="approved", times=times)
 
     def mark_read(self) -> None:
         """Everyone has read the month's messages by the time it is closed."""
@@ -732,25 +816,27 @@ class _History:
             submit_day = self.days.shift(january, rng.randint(6, 14))
         self.flow(steps, rng, submit_day, f"{year}年 {lane.task.code} {lane.user.username} 年度工作方案")
 
-    # --- today, after the plan ---
+    # --- today's month, inside the plan ---
 
-    def current(self) -> None:
-        """The month of today, when the plan is over: a few drafts, reports and contributions
-        awaiting review and one returned report, filed in the office hours of the last week."""
-        local = self.now.astimezone(self.tz)
-        ym = (local.year, local.month)
-        opened = datetime.datetime.combine(local.date().replace(day=1), datetime.time(0, 5), tzinfo=self.tz)
+    def present_month(self, ym: YearMonth) -> None:
+        """Today's month: reports returned, awaiting review, drafted and approved, contributions
+        submitted and drafted, filed in the office hours of the last week; the other lead tasks
+        not begun (their reports are due next month)."""
+        opened = datetime.datetime.combine(datetime.date(ym[0], ym[1], 1), datetime.time(0, 5), tzinfo=self.tz)
         opened = min(opened, self.now - datetime.timedelta(hours=2))
         self.add(opened, lambda: self.periods.__setitem__(ym, period_open(year=ym[0], month=ym[1])),
                  f"{_month_label(ym)} 打开填报期")
-        hours = self.office_hours(max(opened, self.now - datetime.timedelta(days=7)),
-                                  self.now - datetime.timedelta(minutes=10))
-        for kind, lane, stop in self.current_picks():
+        until = self.now - datetime.timedelta(minutes=10)
+        hours = self.office_hours(max(opened, self.now - datetime.timedelta(days=7)), until)
+        for kind, lane, stop in self.present_picks():
             rng = lane.rng(ym, "current", kind)
-            count = {"draft": 1, "submitted": 2, "returned": 3}[stop]
+            count = {"draft": 1, "submitted": 2, "returned": 3, "approved": 3}[stop]
             times = sorted(self.moment(hours, rng.random()) for _ in range(count))
             for j in range(1, count):
                 times[j] = max(times[j], times[j - 1] + datetime.timedelta(minutes=rng.randint(5, 30)))
+            # Every step has happened by now: a filing pushed past it moves back as a whole.
+            late = max(times[-1] - until, datetime.timedelta())
+            times = [t - late for t in times]
             filing = self.report if kind == "report" else self.contribution
             filing(lane, ym, stop=stop, times=times)
 
@@ -775,13 +861,16 @@ class _History:
             left -= end - begin
         return spans[-1][1]
 
-    def current_picks(self) -> list[tuple[str, _Lane, str]]:
-        """One lead task after another across the accounts, the least advanced first."""
+    def present_picks(self) -> list[tuple[str, _Lane, str]]:
+        """One lead task after another across the accounts, the least advanced first (not those
+        whose report of a month past is left undone)."""
+        held = {(task_id, user_id) for task_id, user_id, _ in self.held}
         by_user: dict[str, list[_Lane]] = {}
         for lane in self.lead_lanes:
-            by_user.setdefault(lane.user.username, []).append(lane)
+            if (lane.task.pk, lane.user.pk) not in held:
+                by_user.setdefault(lane.user.username, []).append(lane)
         queues = [sorted(lanes, key=lambda lane: lane.progress[-1]) for lanes in by_user.values()]
-        stops = ["returned", "submitted", "draft", "submitted", "draft", "submitted", "submitted", "draft"]
+        stops = ["returned", "submitted", "draft", "approved", "submitted", "draft", "submitted", "approved", "draft"]
         picks, turn = [], 0
         while stops and any(queues):
             queue = queues[turn % len(queues)]
@@ -809,18 +898,24 @@ class _History:
             if ym[1] == 1:
                 for lane in self.lead_lanes:
                     self.annual_plan(lane, ym[0])
-            self.month(ym)
-        local = self.now.astimezone(self.tz)
-        if (local.year, local.month) > self.plan_months[-1]:
-            self.current()
+            if self.present and ym == self.present.month:
+                self.present_month(ym)
+            else:
+                self.month(ym)
 
     def play(self) -> None:
-        """Each step at its time; what would happen after now does not happen."""
-        with DemoClock(self.now).running() as clock:
-            for step in sorted(self.steps, key=lambda s: (s.at, s.order)):
-                if step.at <= self.now:
-                    clock.at = step.at
-                    step.run()
+        demo_play(self.steps, now=self.now)
+
+
+def demo_play(steps: Iterable, *, now: datetime.datetime) -> None:
+    """Each step (``at``, ``run``) at its time, in time order (steps of the same time in the
+    order given); what would happen after now does not happen. Scripts of several layers
+    (dispatch, the ladder) are played as one by passing their steps together."""
+    with DemoClock(now).running() as clock:
+        for step in sorted(steps, key=lambda s: s.at):
+            if step.at <= now:
+                clock.at = step.at
+                step.run()
 
 
 def demo_plan_arrival(start_year: int) -> datetime.datetime:
@@ -834,18 +929,29 @@ def demo_history_exists(plan: ActionPlan) -> bool:
     return ProgressReport.objects.filter(task__plan=plan).exists()
 
 
+def demo_history_schedule(
+    *, plan: ActionPlan, months: Sequence[YearMonth] | None = None, now: datetime.datetime | None = None,
+    seed: str = "xixian-demo", evidence: bool = True,
+) -> _History:
+    """The script of ``plan``'s demo history, not yet played: its months (all of them up to
+    today's unless given), its ``steps`` and, when today is inside the plan, its ``present``."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    months = months or [ym for ym in plan.months if ym <= (today.year, today.month)]
+    history = _History(plan=plan, months=months, now=now, seed=seed, evidence=evidence)
+    history.schedule()
+    return history
+
+
 def demo_history_build(
     *, plan: ActionPlan, months: Sequence[YearMonth] | None = None, now: datetime.datetime | None = None,
     seed: str = "xixian-demo", evidence: bool = True,
 ) -> DemoHistory | None:
-    """Build the demo history of ``plan`` (all its months unless given); None when the plan
-    already has progress reports — the history is there, or real use has begun."""
+    """Build the demo history of ``plan`` (all its months up to today's unless given); None when
+    the plan already has progress reports — the history is there, or real use has begun."""
     if demo_history_exists(plan):
         return None
-    now = now or timezone.now()
-    history = _History(plan=plan, months=months or [(y, m) for y in plan.years for m in range(1, 13)],
-                       now=now, seed=seed, evidence=evidence)
-    history.schedule()
+    history = demo_history_schedule(plan=plan, months=months, now=now, seed=seed, evidence=evidence)
     with jobs_in_process(), transaction.atomic():
         history.play()
     return demo_history_counts(plan)
@@ -854,9 +960,7 @@ def demo_history_build(
 def demo_history_counts(plan: ActionPlan) -> DemoHistory:
     reports = ProgressReport.objects.filter(task__plan=plan)
     annual = AnnualWorkPlan.objects.filter(task__plan=plan)
-    open_reports = reports.exclude(period__year__in=list(plan.years))
-    if not open_reports.exists():
-        open_reports = reports
+    open_reports = reports.filter(period__status=PeriodStatus.OPEN)
     return DemoHistory(
         reports=reports.count(),
         late=reports.filter(is_late=True).count(),

@@ -2,8 +2,8 @@
 
 A full 36-month build takes about half a minute; these tests build four months (and three
 months seen from inside the plan), which exercises every kind of step: reports, late ones,
-returns and resubmissions, approvals, contributions, annual work plans, closing the months and,
-after the plan, today's open month.
+returns and resubmissions, approvals, contributions, annual work plans and closing the months.
+Today's month inside a plan in force is tested on the demo plan (tests/test_demo_present.py).
 """
 
 import datetime
@@ -72,7 +72,8 @@ def in_range(queryset):
 
 
 class TestFourMonthsSeenToday:
-    """2020-01…2020-04 built as of 2026-11-29: the months are done and today's month is open."""
+    """2020-01…2020-04 built as of 2026-11-29: the months are done; the plan has ended, so
+    nothing is owed on it today."""
 
     def test_every_lead_account_reports_every_month(self, built):
         plan, accounts, history = built
@@ -84,8 +85,7 @@ class TestFourMonthsSeenToday:
         assert all(r.status == FilingStatus.APPROVED for r in in_range(ProgressReport.objects.all()))
         statuses = set(ReportingPeriod.objects.filter(year=2020, month__lte=4).values_list("status", flat=True))
         assert statuses == {PeriodStatus.CLOSED}
-        today = history.open_drafts + history.open_submitted + history.open_returned
-        assert history.reports == len(lanes) * len(MONTHS) + today
+        assert history.reports == len(lanes) * len(MONTHS)
 
     def test_some_late_and_some_returned_then_approved(self, built):
         history = built[2]
@@ -168,22 +168,16 @@ class TestFourMonthsSeenToday:
         assert Evidence.objects.filter(annual_plan__in=plans).count() == plans.count()
         assert history.annual_plans == plans.count() and history.contributions == Contribution.objects.count()
 
-    def test_today_after_the_plan_has_an_open_month_with_work_in_hand(self, built):
-        history = built[2]
-        period = ReportingPeriod.objects.get(year=2026, month=11)
-        assert period.status == PeriodStatus.OPEN
-        reports = ProgressReport.objects.filter(period=period)
-        assert sorted(reports.values_list("status", flat=True)) == ["draft"] * 3 + ["returned"] + ["submitted"] * 4
-        returned = reports.get(status=FilingStatus.RETURNED)
-        assert [e.action for e in returned.events.all()] == ["submit", "return"]
-        assert returned.created_by.username == "shenpi"
-        assert Contribution.objects.filter(period=period, status=FilingStatus.SUBMITTED).exists()
+    def test_after_the_plan_nothing_is_owed_today(self, built):
+        plan, history = built[0], built[2]
+        assert plan.status == "ended"
+        # Today's month is not opened for it: the plan owes no month after its end.
+        assert not ReportingPeriod.objects.filter(year=2026).exists()
+        assert not ProgressReport.objects.exclude(status=FilingStatus.APPROVED).exists()
+        assert (history.open_drafts, history.open_submitted, history.open_returned) == (0, 0, 0)
         assert not ReviewEvent.objects.filter(at__gt=TODAY).exists()
-        # Messages of the past months have been read; those of this month wait in the inboxes.
-        unread = Notification.objects.filter(read_at__isnull=True)
-        assert unread.exists() and all(n.created_at.year == 2026 for n in unread)
-        assert not Notification.objects.filter(created_at__year=2026, read_at__isnull=False).exists()
-        assert (history.open_drafts, history.open_submitted, history.open_returned) == (3, 4, 1)
+        # Every month's messages were read by the time it was closed.
+        assert not Notification.objects.filter(read_at__isnull=True).exists()
 
     def test_running_twice_adds_nothing(self, built):
         plan = built[0]

@@ -8,8 +8,8 @@ from tasks.plan_text import parse_plan, read_plan_file
 
 
 class Command(BaseCommand):
-    help = ("为演示方案生成督查督办演示数据：每季度的专项督查、督查问题及整改、延期、提醒、催办、督办单和通报，"
-            "以及本季度进行中的督查（可重复运行；先运行 seed_demo）。")
+    help = ("为内置方案生成督查督办演示数据：方案期内每季度的专项督查、督查问题及整改、延期、提醒、催办、督办单和通报"
+            "（可重复运行；先运行 seed_demo。本季度进行中的督查在演示方案上，见 seed_demo_present）。")
 
     def handle(self, *args, **options):
         title = parse_plan(read_plan_file(settings.SEED_PLAN_PATH)).title

@@ -3,7 +3,6 @@ from contextlib import nullcontext
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.test import override_settings
 
 from tasks.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_accounts_create
 from tasks.demo_history import demo_clock, demo_history_build, demo_plan_arrival
@@ -12,7 +11,7 @@ from tasks.plan_text import parse_plan, read_plan_file
 
 
 class Command(BaseCommand):
-    help = "加载单位目录、导入内置行动方案、创建演示账号并生成演示填报历史（可重复运行）。"
+    help = "加载单位目录、导入内置行动方案、创建演示账号并生成其三年的演示填报历史（可重复运行）。"
 
     def add_arguments(self, parser):
         parser.add_argument("--without-history", action="store_true", help="不生成演示填报历史。")
@@ -30,9 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示账号：{names}；初始密码 {DEMO_PASSWORD}"))
         if without_history:
             return
-        # The demo replays three years of reports in one go: summaries kept by the higher layers
-        # (PROGRESS_REPORT_OBSERVERS) would be recomputed after each of thousands of changes.
-        # They are left out here; a summary nobody kept is computed from history when first read.
-        with override_settings(PROGRESS_REPORT_OBSERVERS=[]):
-            history = demo_history_build(plan=ActionPlan.objects.get(title=parsed.title))
+        history = demo_history_build(plan=ActionPlan.objects.get(title=parsed.title))
         self.stdout.write(history.summary() if history else "演示历史已存在，未重复生成。")
