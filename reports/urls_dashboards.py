@@ -7,6 +7,7 @@ from reports.views import dashboards
 
 urlpatterns: list = [
     path("dashboards/", dashboards.overview, name="dashboard-overview"),
+    path("dashboards/tasks/", dashboards.tasks, name="dashboard-tasks"),
     path("dashboards/groups/", dashboards.groups, name="dashboard-groups"),
     path("dashboards/groups/<int:group_id>/", dashboards.group, name="dashboard-group"),
     path("dashboards/units/", dashboards.units, name="dashboard-units"),

@@ -156,12 +156,13 @@ def test_overview_charts_link_to_the_lists_behind_them(client, office, plan, rep
     charts, overview = specs(response.content.decode()), response.context["overview"]
     query = f"?plan={plan.pk}&month=2020-12"
     lights = {item["name"]: item for item in charts["lights"]["items"]}
-    assert lights["红灯"]["url"] == reverse("dashboard-risks") + query + "#risk-red"
-    assert lights["黄灯"]["url"] == reverse("dashboard-risks") + query + "#risk-yellow"
-    assert lights["绿灯"]["url"] == reverse("dashboard-groups") + query
+    # Each slice opens exactly its tasks, at the same month (the list counts tasks as the figure does).
+    assert lights["红灯"]["url"] == reverse("dashboard-tasks") + query + "&light=red"
+    assert lights["黄灯"]["url"] == reverse("dashboard-tasks") + query + "&light=yellow"
+    assert lights["绿灯"]["url"] == reverse("dashboard-tasks") + query + "&light=green"
     assert [item["value"] for item in charts["lights"]["items"]] == [s.count for s in overview.lights]
     assert sum(s.count for s in overview.lights) == overview.tasks
-    assert charts["statuses"]["urls"][0] == f"{reverse('task-list')}?plan={plan.pk}"
+    assert charts["statuses"]["urls"][0] == reverse("dashboard-tasks") + query + f"&status={TaskStatus.ORDER[0]}"
     assert charts["statuses"]["categories"] == [TaskStatus.LABELS[k] for k in TaskStatus.ORDER]
     assert charts["on-time"]["value"] == overview.on_time_rate and charts["on-time"]["url"].startswith(reverse("dashboard-units"))
     progress = charts["progress"]
@@ -301,3 +302,42 @@ def test_a_plan_not_started_yet_says_so(client, office, plan):
     assert response.status_code == 200
     assert "自2030年1月1日起执行，尚无看板数据" in response.content.decode()
     assert get(client, office, "dashboard-overview", plan=future.pk, month="2030-01").status_code == 400
+
+
+# --- counts equal lists ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("month", ["2020-11", "2020-12"])
+@pytest.mark.parametrize("persona", ["office", "lead_user"], indirect=True)
+def test_every_overview_count_opens_a_list_of_that_length(client, plan, reported, persona, month):
+    """Each figure of the overview links to the tasks it counts, at the same moment: the list's
+    length is the figure (tasks, each light, each review status)."""
+    page = get(client, persona, "dashboard-overview", plan=plan.pk, month=month)
+    overview = page.context["overview"]
+    html = page.content.decode()
+    linked = [(overview.tasks, page.context["task_list_url"])]
+    linked += [(s.count, url) for s, url in page.context["light_links"]]
+    linked += [(s.count, url) for s, url in page.context["status_links"]]
+    assert sum(s.count for s in overview.lights) == overview.tasks > 0
+    for count, url in linked:
+        assert url.replace("&", "&amp;") in html  # the page really links there
+        listed = client.get(url)
+        assert listed.status_code == 200
+        assert len(listed.context["rows"]) == count, url
+        assert listed.context["frame"].as_of.at == page.context["frame"].as_of.at
+
+
+def test_the_red_tasks_are_the_tasks_of_the_risk_boards_red_report_items(client, office, plan, reported):
+    """The risk board counts items (a lead unit on a task), the overview tasks: the two lists
+    name the same red tasks."""
+    red_tasks = get(client, office, "dashboard-tasks", plan=plan.pk, month="2020-12", light="red").context["rows"]
+    risks = get(client, office, "dashboard-risks", plan=plan.pk, month="2020-12").context["red"]
+    assert {row.url for row in red_tasks} == {row.url for row in risks if row.kind == "进展填报"}
+    assert "按事项计" in get(client, office, "dashboard-risks", plan=plan.pk).content.decode()
+
+
+@pytest.mark.parametrize("params", [{"light": "purple"}, {"status": "lost"}])
+def test_a_bad_filter_of_the_task_list_is_refused_in_chinese(client, office, plan, reported, params):
+    response = get(client, office, "dashboard-tasks", plan=plan.pk, **params)
+    assert response.status_code == 400
+    assert "取值应为" in response.content.decode()

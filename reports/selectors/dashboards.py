@@ -281,7 +281,21 @@ def dashboard_groups(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[Group
 
 def dashboard_group_tasks(*, user: User, plan: ActionPlan, as_of: AsOf, group_id: int) -> list[TaskRow]:
     """The tasks of one group with their lights, reasons and each lead unit (one query)."""
-    return [t for t in _task_rows(_standings(user=user, as_of=as_of)) if t.group_id == group_id]
+    return dashboard_tasks(user=user, plan=plan, as_of=as_of, group_id=group_id)
+
+
+def dashboard_tasks(
+    *, user: User, plan: ActionPlan, as_of: AsOf, light: str = "", status: str = "", group_id: int | None = None,
+) -> list[TaskRow]:
+    """The tasks the overview counts (each task once, by the worst light of its lead units), of a
+    light, a review status or a group: the list behind each of its figures (one query)."""
+    if light and light not in Light.values:
+        raise DashboardError("灯的取值应为 red、yellow 或 green。")
+    if status and status not in TaskStatus.LABELS:
+        raise DashboardError(f"审核状态的取值应为 {'、'.join(TaskStatus.LABELS)} 之一。")
+    return [t for t in _task_rows(_standings(user=user, as_of=as_of))
+            if (not light or t.light == light) and (not status or t.status == status)
+            and (group_id is None or t.group_id == group_id)]
 
 
 # --- 3. units --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from reports.selectors.dashboards import (
+    LIGHTS,
     AsOf,
     DashboardError,
     GroupRow,
@@ -37,10 +38,11 @@ from reports.selectors.dashboards import (
     dashboard_indicators,
     dashboard_overview,
     dashboard_risks,
+    dashboard_tasks,
     dashboard_units,
 )
 from supervision.choices import Level
-from tasks.choices import Light
+from tasks.choices import Light, TaskStatus
 from tasks.models import ActionPlan, TaskGroup, User
 from tasks.selectors import plan_current, plan_get
 from tasks.selectors.state import Attainment
@@ -79,12 +81,16 @@ class Frame:
         return self.as_of.summary.expected(user=self.user)
 
     @property
+    def url_overview(self) -> str:
+        return self.url("dashboard-overview")
+
+    @property
     def url_groups(self) -> str:
         return self.url("dashboard-groups")
 
-    def url(self, name: str, *args, anchor: str = "", month: str = "") -> str:
-        """A dashboard page of this plan and month (or of ``month``)."""
-        query = urlencode({"plan": self.plan.pk, "month": month or self.as_of.value})
+    def url(self, name: str, *args, anchor: str = "", month: str = "", **params: str) -> str:
+        """A dashboard page of this plan and month (or of ``month``), with ``params``."""
+        query = urlencode({"plan": self.plan.pk, "month": month or self.as_of.value, **params})
         return f"{reverse(name, args=args)}?{query}" + (f"#{anchor}" if anchor else "")
 
 
@@ -119,7 +125,10 @@ def dashboard_page(tab: str) -> Callable:
                 status = 400 if request.GET.get("month") else 200
                 return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=status)
             frame = Frame(plan=plan, as_of=as_of, tab=tab, user=request.user)
-            template, context = view(request, frame, **kwargs)
+            try:
+                template, context = view(request, frame, **kwargs)
+            except DashboardError as exc:
+                return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=400)
             return render(request, template, {"frame": frame, **context})
 
         return wrapper
@@ -133,7 +142,11 @@ def overview(request: HttpRequest, frame: Frame) -> tuple[str, dict]:
     figures = dashboard_overview(user=request.user, plan=frame.plan, as_of=frame.as_of)
     charts = overview_charts(figures, frame)
     light_links = [(s, item["url"]) for s, item in zip(figures.lights, charts["lights"]["items"], strict=True)]
-    return "reports/dashboard_overview.html", {"overview": figures, "charts": charts, "light_links": light_links}
+    status_links = list(zip(figures.statuses, charts["statuses"]["urls"], strict=True))
+    return "reports/dashboard_overview.html", {
+        "overview": figures, "charts": charts, "light_links": light_links, "status_links": status_links,
+        "task_list_url": frame.url("dashboard-tasks"),
+    }
 
 
 @dashboard_page("dashboard-groups")
@@ -150,6 +163,16 @@ def group(request: HttpRequest, frame: Frame, group_id: int) -> tuple[str, dict]
     rows = dashboard_group_tasks(user=request.user, plan=frame.plan, as_of=frame.as_of, group_id=group_id)
     context = {"group": task_group, "rows": rows, "charts": task_charts(rows, frame)}
     return "reports/dashboard_group.html", context
+
+
+@dashboard_page("dashboard-overview")
+def tasks(request: HttpRequest, frame: Frame) -> tuple[str, dict]:
+    """任务清单: the tasks behind an overview figure (?light=, ?status=), counted as it counts them."""
+    light, status = request.GET.get("light", ""), request.GET.get("status", "")
+    rows = dashboard_tasks(user=request.user, plan=frame.plan, as_of=frame.as_of, light=light, status=status)
+    heading = (f"{Light(light).label}任务" if light else f"审核状态为「{TaskStatus.LABELS[status]}」的任务"
+               if status else "全部任务")
+    return "reports/dashboard_tasks.html", {"rows": rows, "heading": heading, "charts": task_charts(rows, frame)}
 
 
 @dashboard_page("dashboard-units")
@@ -192,22 +215,16 @@ def linked(rows: list[GroupRow], frame: Frame) -> list[tuple[GroupRow, str]]:
 
 
 def overview_charts(figures: Overview, frame: Frame) -> dict:
-    """Lights → the risk board (red, yellow) or the groups (green); statuses → the plan's task
-    list; a month of the progress line → the groups as they stood then; the on-time rate → the
-    units' ranking."""
-    light_urls = {
-        Light.RED: frame.url("dashboard-risks", anchor="risk-red"),
-        Light.YELLOW: frame.url("dashboard-risks", anchor="risk-yellow"),
-        Light.GREEN: frame.url("dashboard-groups"),
-    }
-    task_list = f"{reverse('task-list')}?{urlencode({'plan': frame.plan.pk})}"
+    """Lights and statuses → the list of exactly those tasks at the same moment; a month of the
+    progress line → the groups as they stood then; the on-time rate → the units' ranking."""
+    light_urls = {light: frame.url("dashboard-tasks", light=light.value) for light in LIGHTS}
     return {
         "lights": {"kind": "pie", "items": [
             {"name": s.label, "value": s.count, "color": COLOURS[s.key], "url": light_urls[s.key]}
             for s in figures.lights
         ]},
-        "statuses": {"kind": "bar", "categories": [s.label for s in figures.statuses], "urls": [task_list] * len(
-            figures.statuses), "series": [{"name": "任务数", "data": [s.count for s in figures.statuses], "color": BRAND}]},
+        "statuses": {"kind": "bar", "categories": [s.label for s in figures.statuses], "urls": [
+            frame.url("dashboard-tasks", status=s.key) for s in figures.statuses], "series": [{"name": "任务数", "data": [s.count for s in figures.statuses], "color": BRAND}]},
         "progress": {"kind": "line", "unit": "%", "categories": [p.label for p in figures.series],
                      "urls": [frame.url("dashboard-groups", month=p.value) for p in figures.series], "series": [
                          {"name": "平均完成进度", "data": [p.progress for p in figures.series], "color": BRAND},

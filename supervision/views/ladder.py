@@ -60,7 +60,7 @@ def overdue_board(request):
     shown = [BoardRow(row) for row in rows if (not kind or row.item.kind == kind)
              and (unit_id is None or row.unit.pk == unit_id)]
     context = {"form": form, "rows": shown, "total": len(rows), "by_unit": _count_by_unit(rows),
-               "by_kind": _count_by_kind(rows), "kinds": ItemKind}
+               "by_kind": _count_by_kind(rows), "kinds": ItemKind, "lookback_days": settings.LADDER_LOOKBACK_DAYS}
     return render(request, "supervision/overdue_board.html", context)
 
 
