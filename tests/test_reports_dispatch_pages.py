@@ -137,9 +137,19 @@ def test_the_list_shows_each_opened_month_and_each_years_packs(client, office, r
     body = signed_in(client, office).get(reverse("dispatch-report-list")).content.decode()
     assert "2025年10月调度报告" in body and "已生成" in body
     assert reverse("dispatch-report-download", args=[report.pk]) in body
-    assert "2025年度总结报告" in body and "2025年上半年工作总结会材料" in body
-    assert body.count('value="half_year"') == 2  # the office may build the two halves …
-    assert body.count(">生成</button>") == 3  # … and the year, none built yet
+    assert "2025年度总结报告" in body and "2025年下半年工作总结会材料" in body
+    # Only what can be built is offered: no month of the first half of 2025 was ever opened.
+    assert "2025年上半年工作总结会材料" not in body
+    assert body.count('value="half_year"') == 1  # the office may build the second half …
+    assert body.count(">生成</button>") == 2  # … and the year, none built yet
+
+
+def test_the_list_offers_nothing_for_months_no_plan_owes(client, office, report):
+    from tasks.services.dispatch import period_open
+
+    period_open(year=2031, month=3)  # opened, but no plan runs then
+    body = signed_in(client, office).get(reverse("dispatch-report-list")).content.decode()
+    assert "2031年3月调度报告" not in body and "2031年度总结报告" not in body
 
 
 def test_the_list_offers_no_building_to_inspectors(client, inspector, report):
@@ -228,8 +238,9 @@ def more_months(count: int) -> None:
 def test_list_page_queries_do_not_grow_with_the_reports(client, office, report, extra, django_assert_num_queries):
     more_months(extra)
     client = signed_in(client, office)
-    # session, user; the reports (without content), the opened months; the unread count.
-    with django_assert_num_queries(5):
+    # session, user; the reports (without content), the plans (which owes each month), the opened
+    # months; the unread count.
+    with django_assert_num_queries(6):
         assert client.get(reverse("dispatch-report-list")).status_code == 200
 
 

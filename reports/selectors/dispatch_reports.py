@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from reports.choices import DispatchReportKind
 from reports.models import DispatchReport
-from tasks.models import ReportingPeriod, User
+from tasks.models import ActionPlan, ReportingPeriod, User
 
 CLOSED_TO_UNITS = "调度报告汇总各单位的报送和督查情况，仅供新区营商办、督查室和领导查阅。"
 
@@ -50,6 +50,12 @@ class ReportRow:
     year: int
     number: int
     report: DispatchReport | None
+    plan: ActionPlan | None = None  # the plan that owes the period's months (None: no plan does)
+
+    @property
+    def can_build(self) -> bool:
+        """Whether building it can succeed: a plan owes a month of it (and the month was opened)."""
+        return self.plan is not None
 
     @property
     def title(self) -> str:
@@ -57,15 +63,23 @@ class ReportRow:
 
 
 def dispatch_report_rows(*, user: User) -> tuple[list[ReportRow], list[ReportRow]]:
-    """The list page: every opened month with its monthly report, and every year that has
-    opened months with its half-year and annual packs, newest first (2 queries)."""
+    """The list page: every opened month that a plan owes, or that has a report, with its monthly
+    report; and the half-year and annual packs of their years; newest first, each with the plan
+    it reports on (3 queries)."""
     access_dispatch_reports(user=user)
     reports = {(r.kind, r.year, r.number): r for r in dispatch_reports(user=user)}
-    months = list(ReportingPeriod.objects.order_by("-year", "-month").values_list("year", "month"))
-    monthly = [ReportRow(DispatchReportKind.MONTHLY, y, m, reports.get((DispatchReportKind.MONTHLY, y, m)))
-               for y, m in months]
-    packs = [ReportRow(kind, year, number, reports.get((kind, year, number)))
-             for year in sorted({y for y, _ in months}, reverse=True)
+    plans = list(ActionPlan.objects.defer("source_text", "preamble", "closing_text").order_by("-starts_on", "-id"))
+    opened = set(ReportingPeriod.objects.values_list("year", "month"))
+
+    def row(kind: DispatchReportKind, year: int, number: int) -> ReportRow:
+        months = [m for m in kind.months(number) if (year, m) in opened]
+        plan = next((p for p in plans if any(p.owes(year, m) for m in months)), None)
+        return ReportRow(kind, year, number, reports.get((kind, year, number)), plan)
+
+    rows = [row(DispatchReportKind.MONTHLY, y, m) for y, m in sorted(opened, reverse=True)]
+    monthly = [r for r in rows if r.plan or r.report]
+    packs = [row(kind, year, number)
+             for year in sorted({r.year for r in monthly}, reverse=True)
              for kind, number in ((DispatchReportKind.ANNUAL, 0), (DispatchReportKind.HALF_YEAR, 2),
                                   (DispatchReportKind.HALF_YEAR, 1))]
-    return monthly, packs
+    return monthly, [r for r in packs if r.plan or r.report]
