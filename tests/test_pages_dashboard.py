@@ -341,3 +341,20 @@ def test_a_bad_filter_of_the_task_list_is_refused_in_chinese(client, office, pla
     response = get(client, office, "dashboard-tasks", plan=plan.pk, **params)
     assert response.status_code == 400
     assert "取值应为" in response.content.decode()
+
+
+def test_an_ended_plan_opened_by_default_says_none_is_in_force(client, office, plan, reported):
+    body = get(client, office, "dashboard-overview").content.decode()
+    assert "方案已于2022年12月31日结束" in body and "当前没有执行中的行动方案，显示最近的方案。" in body
+    with frozen(2020, 12, 15, 9):  # in force then: nothing to say
+        assert 'id="plan-note"' not in get(client, office, "dashboard-overview").content.decode()
+
+
+def test_another_plan_in_force_is_opened_by_default_and_the_switcher_offers_both(client, office, plan, reported):
+    other = ActionPlan.objects.create(title="测试行动方案（2026年—2027年）", start_year=2026, end_year=2027,
+                                      source_text="测试", source_sha256="5" * 64,
+                                      imported_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    response = get(client, office, "dashboard-overview")
+    assert response.context["frame"].plan == other and 'id="plan-note"' not in response.content.decode()
+    assert [p.pk for p in response.context["frame"].plans] == [other.pk, plan.pk]
+    assert "测试行动方案（2026年—2027年）（执行中）" in response.content.decode()

@@ -42,9 +42,9 @@ from reports.selectors.dashboards import (
     dashboard_units,
 )
 from supervision.choices import Level
-from tasks.choices import Light, TaskStatus
+from tasks.choices import Light, PlanStatus, TaskStatus
 from tasks.models import ActionPlan, TaskGroup, User
-from tasks.selectors import plan_current, plan_get
+from tasks.selectors import plans_by_choice
 from tasks.selectors.state import Attainment
 
 TABS = (
@@ -88,23 +88,36 @@ class Frame:
     def url_groups(self) -> str:
         return self.url("dashboard-groups")
 
+    plans: tuple[ActionPlan, ...] = ()  # to switch between: in force first, then the others
+
+    @property
+    def not_in_force_note(self) -> str:
+        """Said above every dashboard of a plan that is not in force: an ended plan shows its last
+        month (when it was opened by default, no plan being in force), an upcoming one nothing yet."""
+        status = self.plan.status
+        if status == PlanStatus.ACTIVE:
+            return ""
+        if status == PlanStatus.UPCOMING:
+            return f"《{self.plan.title}》尚未开始执行。"
+        return f"《{self.plan.title}》{self.plan.ended_note}，各项数据截至其最后一期填报截止日之后。"
+
     def url(self, name: str, *args, anchor: str = "", month: str = "", **params: str) -> str:
         """A dashboard page of this plan and month (or of ``month``), with ``params``."""
         query = urlencode({"plan": self.plan.pk, "month": month or self.as_of.value, **params})
         return f"{reverse(name, args=args)}?{query}" + (f"#{anchor}" if anchor else "")
 
 
-def dashboard_plan(request: HttpRequest) -> ActionPlan:
-    """``?plan=<id>`` among the plans the user sees, or the current plan; 404 for anything else."""
+def dashboard_plan(request: HttpRequest) -> tuple[ActionPlan, list[ActionPlan]]:
+    """``?plan=<id>`` among the plans the user sees, or the one in force (else the newest); 404 for
+    anything else. With the plans to switch between (1 query)."""
+    plans = list(plans_by_choice(user=request.user).defer("preamble", "closing_text"))
     raw = request.GET.get("plan", "")
-    if raw:
-        if not raw.isdigit():
-            raise Http404("没有这个行动方案。")
-        return plan_get(user=request.user, pk=int(raw))
-    plan = plan_current(user=request.user)
+    if raw and not raw.isdigit():
+        raise Http404("没有这个行动方案。")
+    plan = next((p for p in plans if p.pk == int(raw)), None) if raw else (plans[0] if plans else None)
     if plan is None:
-        raise Http404("尚未导入行动方案。")
-    return plan
+        raise Http404("没有这个行动方案。" if raw else "尚未导入行动方案。")
+    return plan, plans
 
 
 def dashboard_page(tab: str) -> Callable:
@@ -118,13 +131,13 @@ def dashboard_page(tab: str) -> Callable:
         @login_required
         @functools.wraps(view)
         def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
-            plan = dashboard_plan(request)
+            plan, plans = dashboard_plan(request)
             try:
                 as_of = dashboard_as_of(plan=plan, month=request.GET.get("month") or None)
             except DashboardError as exc:
                 status = 400 if request.GET.get("month") else 200
                 return render(request, "reports/dashboard_error.html", {"plan": plan, "error": str(exc)}, status=status)
-            frame = Frame(plan=plan, as_of=as_of, tab=tab, user=request.user)
+            frame = Frame(plan=plan, as_of=as_of, tab=tab, user=request.user, plans=tuple(plans))
             try:
                 template, context = view(request, frame, **kwargs)
             except DashboardError as exc:

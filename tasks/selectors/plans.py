@@ -27,11 +27,17 @@ def plan_list(*, user: User):
     return ActionPlan.objects.all() if user.is_authenticated else ActionPlan.objects.none()
 
 
-def plan_current(*, user: User, today: datetime.date | None = None) -> ActionPlan | None:
-    """The plan a page opens on: the newest plan in force today, or else the newest one (1 query)."""
+def plans_by_choice(*, user: User, today: datetime.date | None = None):
+    """The plans in the order a page chooses among them: those in force today first, then the
+    others; the newest first in each (the first is the one a page opens on)."""
     today = today or timezone.localdate()
     in_force = Case(When(starts_on__lte=today, ends_on__gte=today, then=Value(0)), default=Value(1))
-    return plan_list(user=user).defer("source_text").order_by(in_force, "-starts_on", "-id").first()
+    return plan_list(user=user).defer("source_text").order_by(in_force, "-starts_on", "-id")
+
+
+def plan_current(*, user: User, today: datetime.date | None = None) -> ActionPlan | None:
+    """The plan a page opens on: the newest plan in force today, or else the newest one (1 query)."""
+    return plans_by_choice(user=user, today=today).first()
 
 
 @dataclass(frozen=True)
