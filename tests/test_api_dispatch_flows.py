@@ -383,7 +383,7 @@ def test_annual_plan_flow(media, lead, reviewer, task_1_1):
 
 
 def test_annual_plan_outside_the_plan_years(lead, task_1_1):
-    assert ok(lead.post("annual-plan-list", data={"task": task_1_1.pk, "year": 2019}), 400)["detail"] == "2019 年不在方案期内。"
+    assert ok(lead.post("annual-plan-list", data={"task": task_1_1.pk, "year": 2019}), 400)["detail"] == "2019 年不在方案执行期内。"
 
 
 # --- periods ------------------------------------------------------------------------------------

@@ -431,6 +431,6 @@ def test_annual_plan_due_day_is_a_setting(settings, lead_user, task_1_1):
 
 @pytest.mark.parametrize("year", [2019, 2023])
 def test_annual_plan_for_a_year_outside_the_plan_is_refused(lead_user, task_1_1, year):
-    with pytest.raises(DispatchError, match=f"{year} 年不在方案期内"):
+    with pytest.raises(DispatchError, match=f"{year} 年不在方案执行期内"):
         annual_plan_save(user=lead_user, task=task_1_1, year=year, content="方案")
     assert not AnnualWorkPlan.objects.exists()

@@ -20,9 +20,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports.choices import DispatchReportStatus as Status
+from reports.dispatch_report import report_build_day
 from reports.jobs.dispatch_reports import dispatch_report_build_job, dispatch_report_schedule_job
 from reports.models import DispatchReport
-from reports.dispatch_report import report_build_day
 from reports.services import dispatch_reports as services
 from reports.services.dispatch_reports import (
     DispatchReportError,

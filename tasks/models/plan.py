@@ -76,16 +76,16 @@ class ActionPlan(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @staticmethod
-    def default_dates(start_year: int, end_year: int) -> tuple[datetime.date, datetime.date]:
-        return datetime.date(start_year, 1, 1), datetime.date(end_year, 12, 31)
-
     def save(self, *args, **kwargs) -> None:
         # A plan written without dates (a test, a bulk load) is in force over its title's years.
         if self.starts_on is None or self.ends_on is None:
             default_start, default_end = self.default_dates(self.start_year, self.end_year)
             self.starts_on, self.ends_on = self.starts_on or default_start, self.ends_on or default_end
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def default_dates(start_year: int, end_year: int) -> tuple[datetime.date, datetime.date]:
+        return datetime.date(start_year, 1, 1), datetime.date(end_year, 12, 31)
 
     @property
     def years(self) -> range:
