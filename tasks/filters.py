@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from tasks.choices import AssignmentRole, GroupKind
 from tasks.models import ActionPlan, Task, TaskGroup, Unit
+from tasks.selectors import plan_current
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -34,3 +35,12 @@ class TaskFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value)
+
+
+def task_filter_params(params, *, user) -> dict:
+    """The task search's parameters, choosing a plan when none was asked for: the plan in force
+    (else the newest). ``?plan=`` given empty keeps every plan."""
+    chosen = dict(params.items())
+    if "plan" not in chosen and (plan := plan_current(user=user)) is not None:
+        chosen["plan"] = str(plan.pk)
+    return chosen

@@ -79,8 +79,10 @@ def test_plan_detail_does_not_depend_on_the_number_of_tasks(as_office, plan, dja
 # session, user + unit, count (paginator), the page of tasks + group + plan (one join),
 # assignments + units, STATE (lights: the final due date's calendar, the plan's history, periods
 # owed, lead units in force, their returns), the offices inside the user's unit, unread
-# notifications count, the filter form's choices: plans, groups + plan, units
-TASK_LIST_QUERIES = 5 + STATE + 5
+# notifications count, the filter form's choices: plans, groups + plan, units; and the plan the
+# search opens on when none was asked for (the one in force, else the newest: plan_current) with
+# the filter's check of it
+TASK_LIST_QUERIES = 5 + STATE + 5 + 2
 
 
 @pytest.mark.parametrize(("params", "shown"), [({}, 50), ({"q": "绿色通道"}, 1), ({"kind": "safeguard"}, 6)])
@@ -109,8 +111,9 @@ def test_task_list_filtered_by_group_adds_the_choice_check(as_office, task_1_1, 
 def test_task_list_htmx_fragment(as_office, django_assert_num_queries):
     # The fragment has no form and no top bar: session, user, count, tasks + group + plan,
     # assignments + units, STATE (lights: the final due date's calendar, the plan's history,
-    # periods owed, lead units in force, their returns), the offices inside the user's unit.
-    with django_assert_num_queries(5 + STATE + 1):
+    # periods owed, lead units in force, their returns), the offices inside the user's unit, the
+    # plan chosen when none was asked for and the filter's check of it.
+    with django_assert_num_queries(5 + STATE + 1 + 2):
         ok(as_office.get(reverse("task-list"), headers={"HX-Request": "true"}))
 
 
@@ -180,3 +183,17 @@ def test_unit_list(as_office, django_assert_num_queries):
     # session, user + unit, units + parent, aliases, members, unread notifications count
     with django_assert_num_queries(6):
         ok(as_office.get(reverse("unit-list")))
+
+
+def test_the_task_search_opens_on_the_plan_in_force_and_keeps_every_plan_on_request(as_office, plan):
+    """Two plans: the search opens on the one in force; ?plan= (empty) lists every plan's tasks."""
+    from tasks.models import ActionPlan, TaskGroup
+
+    later = ActionPlan.objects.create(title="测试行动方案（2026年—2027年）", start_year=2026, end_year=2027,
+                                      source_text="测试", source_sha256="6" * 64, imported_at=plan.imported_at)
+    group = TaskGroup.objects.create(plan=later, kind="main", number=1, title="测试任务组")
+    Task.objects.create(plan=later, group=group, number=1, code="1.1", title="测试任务", text="测试")
+    shown = ok(as_office.get(reverse("task-list"))).context["page"].object_list
+    assert [t.plan_id for t in shown] == [later.pk]
+    every = ok(as_office.get(reverse("task-list"), {"plan": ""})).context["page"].paginator.count
+    assert every == Task.objects.active().count()

@@ -27,7 +27,7 @@ from supervision.models import Finding
 from supervision.selectors import finding_light, finding_list
 from supervision.services.ladder import Calendar
 from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light, Role
-from tasks.filters import TaskFilter
+from tasks.filters import TaskFilter, task_filter_params
 from tasks.lights import LightResult
 from tasks.models import (
     ActionPlan,
@@ -119,7 +119,7 @@ class TaskLedgerRow:
 
 def task_ledger_tasks(*, user: User, params: Mapping[str, str]) -> QuerySet[Task]:
     """The visible active tasks filtered exactly as on the task search page (TaskFilter)."""
-    filterset = TaskFilter(dict(params) or None, queryset=task_list(user=user))
+    filterset = TaskFilter(task_filter_params(params, user=user), queryset=task_list(user=user))
     if filterset.is_bound and not filterset.is_valid():
         raise LedgerParamsError(_form_errors(filterset.form))
     return filterset.qs.order_by("plan_id", "sort_order", "id")

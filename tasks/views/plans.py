@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks import selectors, services
 from tasks.choices import AssignmentRole, ImportStatus, UnitKind
-from tasks.filters import TaskFilter
+from tasks.filters import TaskFilter, task_filter_params
 from tasks.forms import PlanEndForm, PlanUploadForm
 from tasks.models import Task, TaskGroup, Unit
 from tasks.plan_text import PlanTextError
@@ -229,7 +229,7 @@ def _group_chart_data(tree: list[tuple[TaskGroup, list[Task]]]) -> dict:
 
 def _task_filter(request) -> TaskFilter:
     """TaskFilter on the visible tasks, its selects labelled for the page: 「全部」 and numerals."""
-    filterset = TaskFilter(request.GET or None, queryset=selectors.task_list(user=request.user),
+    filterset = TaskFilter(task_filter_params(request.GET, user=request.user), queryset=selectors.task_list(user=request.user),
                            request=request)
     fields = filterset.form.fields
     fields["group"].label_from_instance = lambda group: f"{group.numeral}{group.title}"
