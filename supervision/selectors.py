@@ -3,11 +3,12 @@ number of queries whatever the number of rows (each function says how many)."""
 
 from __future__ import annotations
 
+import collections
 import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -36,7 +37,7 @@ from supervision.services.ladder import (
     report_items,
 )
 from tasks.choices import AssignmentRole, Light, UnitKind
-from tasks.models import ReportingPeriod, Task, TaskAssignment, Unit, User
+from tasks.models import ActionPlan, ReportingPeriod, Task, TaskAssignment, Unit, User
 from tasks.selectors.dispatch import TimelineEntry as TaskTimelineEntry
 from tasks.workdays import working_days_between
 
@@ -75,17 +76,85 @@ class FindingLight:
 
 
 def finding_light(finding: Finding, *, today: datetime.date, calendar: Calendar) -> FindingLight:
-    """Red when overdue, yellow when due within the reminder window, green otherwise; a finding
-    handed in or closed has no clock running."""
+    """A finding handed in or closed has no clock running; otherwise ``owed_light``."""
     if not finding.is_pending_unit:
         return FindingLight(Light.GREEN, None, finding.get_status_display())
-    days = calendar.between(today, finding.due_date)
-    if today > finding.due_date:
-        return FindingLight(Light.RED, days, f"已逾期 {-days} 个工作日（截止 {finding.due_date:%Y-%m-%d}）")
-    if days <= settings.LADDER_REMINDER_WORKING_DAYS:
-        when = "今天到期" if days == 0 else f"还有 {days} 个工作日到期"
-        return FindingLight(Light.YELLOW, days, when)
-    return FindingLight(Light.GREEN, days, f"还有 {days} 个工作日")
+    return owed_light(due_date=finding.due_date, today=today, days_left=calendar.between(today, finding.due_date))
+
+
+def owed_light(*, due_date: datetime.date, today: datetime.date, days_left: int) -> FindingLight:
+    """The light of a rectification still owed — the one rule, on every page and dashboard: red
+    once its due date has passed, yellow when due within the reminder window, green otherwise."""
+    if today > due_date:
+        return FindingLight(Light.RED, days_left, f"已逾期 {-days_left} 个工作日（截止 {due_date:%Y-%m-%d}）")
+    if days_left <= settings.LADDER_REMINDER_WORKING_DAYS:
+        when = "今天到期" if days_left == 0 else f"还有 {days_left} 个工作日到期"
+        return FindingLight(Light.YELLOW, days_left, when)
+    return FindingLight(Light.GREEN, days_left, f"还有 {days_left} 个工作日")
+
+
+# --- findings and ladder steps at a moment (the dashboards, as of any month) -------------------------
+
+
+@dataclass
+class FindingAt:
+    """A finding as its history row stood at a moment, with its light then."""
+
+    finding_id: int
+    number: str
+    description: str
+    unit_id: int
+    unit_name: str
+    due_date: datetime.date
+    status: str
+    state: FindingLight
+
+    @property
+    def light(self) -> str:
+        return self.state.light.value
+
+    @property
+    def days_overdue(self) -> int:
+        return self.state.overdue_days
+
+    @property
+    def days_left(self) -> int:
+        return self.state.days_left
+
+
+def findings_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> list[FindingAt]:
+    """Findings the units still owed a rectification for at ``at`` (open or rectifying then), on the
+    plan's tasks or on none, each with its light then (``owed_light``); a unit sees its own. Two
+    queries (the history rows, the calendar entries)."""
+    history = Finding.history.model
+    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=at).order_by("-history_date", "-history_id")
+    rows = history.objects.filter(
+        Q(task_id__in=Task.objects.filter(plan=plan).values("pk")) | Q(task_id__isnull=True),
+        history_date__lte=at, history_id=Subquery(latest.values("history_id")[:1]),
+        status__in=FindingStatus.pending_unit(),
+    ).exclude(history_type="-")
+    if not user.sees_everything:
+        rows = rows.filter(unit_id__in=user.scope_units())
+    rows = list(rows.values_list("id", "number", "description", "unit_id", "unit__name", "due_date", "status")
+                .order_by("due_date", "id"))
+    if not rows:
+        return []
+    day = timezone.localdate(at)
+    calendar = Calendar(min(min(r[5] for r in rows), day), max(max(r[5] for r in rows), day))
+    return [FindingAt(pk, number, description, unit_id, unit_name, due_date, status,
+                      owed_light(due_date=due_date, today=day, days_left=calendar.between(day, due_date)))
+            for pk, number, description, unit_id, unit_name, due_date, status in rows]
+
+
+def escalations_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> collections.Counter:
+    """(unit, level) → steps of the escalation ladder recorded from the plan's start up to ``at``
+    (a unit: its own; 1 query)."""
+    start = timezone.make_aware(datetime.datetime.combine(plan.starts_on, datetime.time.min))
+    rows = Escalation.objects.filter(created_at__range=(start, at))
+    if not user.sees_everything:
+        rows = rows.filter(unit_id__in=user.scope_units())
+    counted = rows.values_list("unit_id", "level").annotate(n=Count("id")).order_by()
+    return collections.Counter({(unit_id, level): n for unit_id, level, n in counted})
 
 
 def findings_with_lights(findings: list[Finding], *, today: datetime.date | None = None) -> list[Finding]:

@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from reports.dispatch_report import report_content, report_scope
 from reports.services.standings import standings_refresh
 from supervision.demo import demo_present_build
+from supervision.selectors import findings_at
 from tasks.demo import demo_accounts_create, demo_plan_load
 from tasks.demo_history import demo_clock, demo_history_build, demo_plan_arrival
 from tasks.models import ActionPlan, Task, User
@@ -167,3 +168,19 @@ def test_the_dispatch_reports_lights_are_the_one_states(world, clock):
     counts = Counter(state.light for state in states.values())
     assert content["summary"]["lights"] == {light: counts.get(light, 0) for light in ("green", "yellow", "red")}
     assert content["summary"]["expected_progress"] == next(iter(states.values())).expected
+
+
+def test_a_findings_light_is_the_same_on_the_risk_board_and_the_findings_api(client, world, clock):
+    """One rule for a rectification still owed (supervision.selectors.owed_light): the dashboards'
+    findings as of now and the findings API agree, finding by finding."""
+    client.force_login(world["users"]["yingshangban"])
+    plan = world["demo"]
+    api = {}
+    url = reverse("supervision-api:finding-list") + "?page_size=500"
+    while url:
+        page = client.get(url).json()
+        api.update({row["id"]: row["light"] for row in page["results"]})
+        url = page["next"]
+    board = findings_at(user=world["users"]["yingshangban"], plan=plan, at=NOW)
+    assert board, "the present has findings still owed"
+    assert {f.finding_id: f.light for f in board} == {f.finding_id: api[f.finding_id] for f in board}

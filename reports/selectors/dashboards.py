@@ -15,8 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,12 +29,11 @@ from reports.selectors.standings import (
     summary_standings,
 )
 from reports.services.standings import plan_months
-from supervision.choices import FindingStatus, Level
-from supervision.models import Escalation, Finding
+from supervision.choices import Level
+from supervision.selectors import FindingAt, escalations_at, findings_at
 from tasks.choices import GroupKind, Light, TaskStatus
-from tasks.models import ActionPlan, Indicator, PlanTarget, Task, User, WorkingDayOverride
+from tasks.models import ActionPlan, Indicator, PlanTarget, User
 from tasks.selectors.state import Attainment, TaskState, month_end
-from tasks.workdays import working_days_between
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 LIGHTS = (Light.RED, Light.YELLOW, Light.GREEN)
@@ -332,8 +330,8 @@ def dashboard_units(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[UnitRo
     通报 and 考核. Five queries: the month's rows, findings at that moment, the calendar entries
     for counting their days, the escalations up to then."""
     standings = _standings(user=user, as_of=as_of)
-    findings = _findings_at(user=user, plan=plan, at=as_of.at)
-    escalations = _escalations_at(user=user, plan=plan, at=as_of.at)
+    findings = findings_at(user=user, plan=plan, at=as_of.at)
+    escalations = escalations_at(user=user, plan=plan, at=as_of.at)
     by_unit: dict[int, list[Standing]] = defaultdict(list)
     for row in standings:
         by_unit[row.unit_id].append(row)
@@ -357,65 +355,6 @@ def dashboard_units(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[UnitRo
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
     return rows
-
-
-@dataclass
-class FindingAt:
-    """A finding as its history row stood at a moment, with its light then."""
-
-    finding_id: int
-    number: str
-    description: str
-    unit_id: int
-    unit_name: str
-    due_date: datetime.date
-    status: str
-    days_overdue: int  # working days past the deadline (0 when not overdue)
-    days_left: int  # working days to the deadline (negative when overdue)
-
-    @property
-    def light(self) -> str:
-        if self.days_overdue > 0:
-            return Light.RED
-        return Light.YELLOW if self.days_left <= settings.LADDER_REMINDER_WORKING_DAYS else Light.GREEN
-
-
-def _findings_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> list[FindingAt]:
-    """Findings the units still owed a rectification for at ``at`` (open or rectifying then), on the
-    plan's tasks or on none; two queries (the history rows, the calendar entries)."""
-    history = Finding.history.model
-    latest = history.objects.filter(id=OuterRef("id"), history_date__lte=at).order_by("-history_date", "-history_id")
-    rows = _scoped(history.objects.filter(
-        Q(task_id__in=Task.objects.filter(plan=plan).values("pk")) | Q(task_id__isnull=True),
-        history_date__lte=at, history_id=Subquery(latest.values("history_id")[:1]),
-        status__in=FindingStatus.pending_unit(),
-    ).exclude(history_type="-"), user).values_list(
-        "id", "number", "description", "unit_id", "unit__name", "due_date", "status",
-    ).order_by("due_date", "id")
-    rows = list(rows)
-    if not rows:
-        return []
-    day = timezone.localdate(at)
-    start, end = min(min(r[5] for r in rows), day), max(max(r[5] for r in rows), day)
-    overrides = dict(WorkingDayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_working"))
-    counted: dict[datetime.date, int] = {}
-    found = []
-    for pk, number, description, unit_id, unit_name, due_date, status in rows:
-        if due_date not in counted:
-            counted[due_date] = working_days_between(day, due_date, overrides=overrides)
-        left = counted[due_date]
-        found.append(FindingAt(pk, number, description, unit_id, unit_name, due_date, status,
-                               days_overdue=max(0, -left) if due_date < day else 0, days_left=left))
-    return found
-
-
-def _escalations_at(*, user: User, plan: ActionPlan, at: datetime.datetime) -> Counter:
-    """(unit, level) → steps of the escalation ladder recorded from the plan's start up to ``at``."""
-    start = timezone.make_aware(datetime.datetime.combine(plan.starts_on, datetime.time.min))
-    rows = _scoped(Escalation.objects.filter(created_at__range=(start, at)), user).values_list(
-        "unit_id", "level",
-    ).annotate(n=Count("id")).order_by()
-    return Counter({(unit_id, level): n for unit_id, level, n in rows})
 
 
 # --- 4. indicators ---------------------------------------------------------------------------------
@@ -512,13 +451,11 @@ def dashboard_risks(*, user: User, plan: ActionPlan, as_of: AsOf) -> list[RiskRo
                 reverse("task-detail", args=[r.task_id]))
         for r in _standings(user=user, as_of=as_of) if r.light != Light.GREEN
     ]
-    for finding in _findings_at(user=user, plan=plan, at=as_of.at):
+    for finding in findings_at(user=user, plan=plan, at=as_of.at):
         if finding.light == Light.GREEN:
             continue
-        reason = (f"整改逾期 {finding.days_overdue} 个工作日（截止 {finding.due_date:%Y-%m-%d}）" if finding.days_overdue
-                  else f"整改还有 {finding.days_left} 个工作日到期（截止 {finding.due_date:%Y-%m-%d}）")
         rows.append(RiskRow("督查问题", finding.light, f"{finding.number} {finding.description[:60]}",
-                            finding.unit_name, reason, finding.days_overdue,
+                            finding.unit_name, f"整改{finding.state.reason}", finding.days_overdue,
                             reverse("supervision:finding-detail", args=[finding.finding_id])))
     rows.sort(key=lambda r: (-Light(r.light).rank, -r.days_overdue, r.title))
     return rows
