@@ -6,8 +6,8 @@ how a row object becomes cell values. Column functions read prefetched data only
 
 The task ledger (任务台账) has one row per task, as the office's own ledger numbers them: a task
 with several lead units shows each unit's 本月进展 / 存在问题 / 下月计划 under the unit's short
-name, its 审核状态 per unit, and as 完成进度 the lowest of the units' figures — the unit
-furthest behind is the one the light (the worst of the units' lights) is about.
+name and its 审核状态 per unit; its 完成进度 and 灯 are the task's, from the one as-of state
+(the lead units' mean progress and the worst of their lights), as on every page and in the API.
 """
 
 from __future__ import annotations
@@ -133,9 +133,8 @@ def _short_name(row: TaskLedgerRow, unit_id: int) -> str:
     return (unit.short_name or unit.name) if unit else ""
 
 
-def _progress(row: TaskLedgerRow) -> int | None:
-    figures = [r.progress for r in row.reports if r.progress is not None]
-    return min(figures) if figures else None
+def _progress(row: TaskLedgerRow) -> float | None:
+    return row.state.progress if row.state else None
 
 
 def _review_status(row: TaskLedgerRow) -> str:
@@ -161,9 +160,9 @@ TASK_LEDGER_COLUMNS: tuple[Column[TaskLedgerRow], ...] = (
     Column("本月进展", 32, lambda row: _per_unit(row, lambda r: r.completed)),
     Column("存在问题", 22, lambda row: _per_unit(row, lambda r: r.problems)),
     Column("下月计划", 24, lambda row: _per_unit(row, lambda r: r.next_plan)),
-    Column("完成进度（%）", 9, _progress, align="right", number_format="0"),
-    Column("灯", 7, lambda row: row.light.light.label if row.light else "", align="center",
-           fill=lambda row: _light_fill(row.light.light) if row.light else None),
+    Column("完成进度（%）", 9, _progress, align="right", number_format="0.0"),
+    Column("灯", 7, lambda row: Light(row.state.light).label if row.state else "", align="center",
+           fill=lambda row: _light_fill(row.state.light) if row.state else None),
     Column("审核状态", 14, _review_status, align="center"),
 )
 

@@ -76,13 +76,13 @@ def api_tasks(client, plan, month) -> dict[str, dict]:
     return {row["code"]: row for row in rows}
 
 
-def ledger_lights(client, plan, month) -> dict[str, str]:
+def ledger_lights(client, plan, month) -> dict[str, tuple]:
     response = client.get(reverse("task-ledger"), {"plan": plan.pk, "month": month})
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(b"".join(response.streaming_content)), read_only=True).active
     header = next(r for r in sheet.iter_rows(values_only=True) if r and r[0] == "序号")
-    task, light = header.index("任务"), header.index("灯")
-    return {row[task].split(" ", 1)[0]: row[light] or "" for row in sheet.iter_rows(values_only=True)
+    task, light, progress = header.index("任务"), header.index("灯"), header.index("完成进度（%）")
+    return {row[task].split(" ", 1)[0]: (row[light] or "", row[progress]) for row in sheet.iter_rows(values_only=True)
             if row and isinstance(row[0], int)}
 
 
@@ -100,8 +100,9 @@ def test_every_view_gives_each_task_the_same_light(client, world, clock, plan_ke
     api = api_tasks(client, plan, month)
     lit = {code: row for code, row in api.items() if row["light"]}
     assert lit, "the moment has lights to compare"
-    # The task ledger: the same light column, task by task.
-    assert ledger_lights(client, plan, month) == {code: LABELS[row["light"]] for code, row in api.items()}
+    # The task ledger: the same light and progress, task by task.
+    assert ledger_lights(client, plan, month) == {
+        code: (LABELS[row["light"]], row["progress"]) for code, row in api.items()}
     # The dashboards' task list: the tasks the overview counts, with the same light and progress —
     # for a unit, its own slice (the lead units it is), from the same state's rows of its units.
     listed = dashboard_rows(client, "dashboard-tasks", plan, month)["rows"]

@@ -113,13 +113,13 @@ def test_task_ledger_cells_typed_and_lit(client, office, plan, june):
     two = rows["7.2"]
     assert two[7].value == "【行政审批局】审批局推进八办\n【信息办】信息办建设平台"
     assert two[8].value == "【行政审批局】系统对接慢"
-    assert two[10].value == 40  # the unit furthest behind
+    assert two[10].value == 55  # the task's progress: its lead units' mean, (40 + 70) / 2, as the API gives it
     assert (two[11].value, two[11].fill.fgColor.rgb) == ("红灯", RED)
     assert two[12].value == "行政审批局：待审核\n信息办：待审核"
     assert two[5].value is None  # its indicators are 2020's; the ledger shows June 2022's year
     assert rows["2.2"][5].value.split("\n")[0] == "用水报装办结时间：≤ 3 个工作日（方案期内）"
     unreported = rows["1.2"]
-    assert unreported[7].value is None and unreported[10].value is None
+    assert unreported[7].value is None and unreported[10].value == 0  # nothing reported: 0 %, as for its light
     assert (unreported[11].value, unreported[11].fill.fgColor.rgb) == ("红灯", RED)
     assert unreported[12].value == "交易办：未报送\n财政局：未报送"  # two lead units, none reported
     assert rows["要求1"][6].value.startswith("各牵头单位按照总体目标")  # 完成时限: the task's 时间节点
@@ -149,8 +149,9 @@ def test_period_selector(client, office, plan, june):
     sheet = workbook_of(download(signed_in(client, office), "task-ledger", plan=plan.pk, period=may.pk)).active
     assert sheet["A2"].value.startswith("进展填报期：2022年5月")
     rows = rows_by_code(sheet)
-    assert all(row[7].value is None and row[10].value is None for row in rows.values())
-    assert rows["1.1"][12].value == "未报送"
+    # May's reports: none. 完成进度 and the light are the task's state (now, no ?month=): June's 90.
+    assert all(row[7].value is None for row in rows.values())
+    assert rows["1.1"][12].value == "未报送" and rows["1.1"][10].value == 90
 
 
 @pytest.mark.parametrize(("params", "message"), [

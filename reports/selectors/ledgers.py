@@ -28,7 +28,6 @@ from supervision.selectors import finding_light, finding_list
 from supervision.services.ladder import Calendar
 from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light, Role
 from tasks.filters import TaskFilter, task_filter_params
-from tasks.lights import LightResult
 from tasks.models import (
     ActionPlan,
     Indicator,
@@ -111,7 +110,7 @@ class LedgerReport(NamedTuple):
 class TaskLedgerRow:
     task: Task
     reports: list[LedgerReport]  # the lead units' reports of the period, in the task's lead order
-    light: LightResult | None
+    state: TaskState | None  # the task's light and progress (tasks.selectors.state), None where nothing is owed
     lead_units: list[LedgerUnit]  # in the document's order
     supporting_units: list[LedgerUnit]
     indicators: list[Indicator]  # of the period's year and of the whole plan period
@@ -184,9 +183,8 @@ def task_ledger_rows(
         for task in chunk:
             leads, supporting = units.get(task.pk, ([], []))
             by_unit = reports.get(task.pk, {})
-            light = lights.get(task.pk)
             yield TaskLedgerRow(
-                task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], light.light_result if light else None,
+                task, [by_unit[unit.pk] for unit in leads if unit.pk in by_unit], lights.get(task.pk),
                 leads, supporting, indicators.get(task.pk, []),
             )
         del chunk, units, indicators, reports, lights  # written: gone before the next chunk is read
