@@ -31,7 +31,7 @@ from supervision.selectors import findings_at
 from tasks.demo import demo_accounts_create, demo_plan_load
 from tasks.demo_history import demo_clock, demo_history_build, demo_plan_arrival
 from tasks.models import ActionPlan, Task, User
-from tasks.selectors.state import TaskState, task_states
+from tasks.selectors.state import task_states
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 NOW = datetime.datetime(2026, 12, 8, 11, 0, tzinfo=SHANGHAI)  # a Tuesday
@@ -112,9 +112,9 @@ def test_every_view_gives_each_task_the_same_light(client, world, clock, plan_ke
     else:
         tasks = list(Task.objects.filter(plan=plan, code__in=list(api)).select_related("plan"))
         states = task_states(tasks=tasks, month=tuple(map(int, month.split("-"))) if month else None)
-        scope, by_id = set(user.scope_unit_ids()), {t.pk: t.code for t in tasks}
-        own = {by_id[task_id]: TaskState(task_id, [r for r in state.units if r.unit_id in scope])
-               for task_id, state in states.items() if any(r.unit_id in scope for r in state.units)}
+        by_id = {t.pk: t.code for t in tasks}
+        own = {by_id[task_id]: mine for task_id, state in states.items()
+               if (mine := state.of_units(user.scope_unit_ids()))}
         assert {(r.code, r.light, r.progress) for r in listed} == {
             (code, state.light, state.progress) for code, state in own.items()}
     # The risk board: its red report items are on exactly the red tasks it may show.
@@ -148,11 +148,13 @@ def test_the_present_pages_give_the_apis_light(client, world, clock, username):
     client.force_login(user)
     api = {row["id"]: row for row in api_tasks(client, plan, "").values()}
     home = client.get(reverse("home")).context
-    mine = [*home["mine"]["lead"], *home["mine"]["supporting"]]
     search = client.get(reverse("task-list"), {"plan": plan.pk}).context["page"].object_list
-    for task in [*mine, *search]:
-        if task.plan_id == plan.pk:
-            assert (task.light.light.value if task.light else None) == api[task.pk]["light"], task.code
+    for task in [*home["mine"]["supporting"], *search]:
+        assert (task.light.light.value if task.light else None) == api[task.pk]["light"], task.code
+    # Its own lead tasks: its own slice, as its dashboards' task list shows them.
+    own = {row.task_id: row.light for row in client.get(reverse("dashboard-tasks"), {"plan": plan.pk}).context["rows"]}
+    for task in home["mine"]["lead"]:
+        assert task.plan_id == plan.pk and task.light.light.value == own[task.pk], task.code
     for task_id in list(api)[:12]:
         page = client.get(reverse("task-detail", args=[task_id])).context
         assert (page["light"].light.value if page["light"] else None) == api[task_id]["light"]

@@ -149,11 +149,14 @@ def unit_tasks_by_role(*, user: User, unit: Unit) -> dict[str, list[Task]]:
     return result
 
 
-def my_tasks(*, user: User) -> dict[str, list[Task]]:
-    """Home page: the tasks of the user's own unit, 牵头 and 配合."""
+def my_tasks(*, user: User, plan: ActionPlan | None = None) -> dict[str, list[Task]]:
+    """Home page: the tasks of the user's own unit, 牵头 and 配合 (of ``plan`` only, if given)."""
     if user.unit_id is None:
         return {AssignmentRole.LEAD: [], AssignmentRole.SUPPORTING: []}
-    return unit_tasks_by_role(user=user, unit=user.unit)
+    found = unit_tasks_by_role(user=user, unit=user.unit)
+    if plan is not None:
+        found = {role: [task for task in tasks if task.plan_id == plan.pk] for role, tasks in found.items()}
+    return found
 
 
 def indicator_list(*, user: User):

@@ -174,6 +174,11 @@ class TaskState:
     def unit(self, unit_id: int) -> StandingRow | None:
         return next((r for r in self.units if r.unit_id == unit_id), None)
 
+    def of_units(self, unit_ids) -> TaskState | None:
+        """The task as those lead units stand on it (a unit's own slice), None if none of them leads it."""
+        rows = [r for r in self.units if r.unit_id in set(unit_ids)]
+        return TaskState(self.task_id, rows) if rows else None
+
     def unit_light(self, unit_id: int) -> LightResult | None:
         row = self.unit(unit_id)
         return LightResult(Light(row.light), row.light_reason) if row else None

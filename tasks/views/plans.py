@@ -42,8 +42,11 @@ def home_context(*, user) -> dict:
     composed with the other apps' panels in ``xixian_portal.pages``."""
     plan = selectors.plan_current(user=user)
     summary = selectors.plan_group_counts(user=user, plan=plan) if plan and user.sees_everything else []
-    mine = selectors.my_tasks(user=user)
-    filing.lights_attach([*mine[AssignmentRole.LEAD], *mine[AssignmentRole.SUPPORTING]])
+    mine = selectors.my_tasks(user=user, plan=plan)
+    # Its own lead tasks with its own light (as its dashboard and inbox show them); the tasks it
+    # only supports, where it has no light of its own, with theirs.
+    filing.lights_attach([*mine[AssignmentRole.LEAD], *mine[AssignmentRole.SUPPORTING]],
+                         own_unit_ids=user.scope_unit_ids())
     return {
         **filing.home_context(user=user),
         "roles": AssignmentRole,
