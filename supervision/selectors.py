@@ -34,6 +34,7 @@ from supervision.services.ladder import (
     item_for_annual_plan,
     item_for_finding,
     item_for_report,
+    plans_frozen,
     report_items,
 )
 from tasks.choices import AssignmentRole, Light, UnitKind
@@ -343,8 +344,9 @@ def overdue_board(*, user: User, today: datetime.date | None = None) -> list[Ove
     today = today or timezone.localdate()
     since = today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS)
     until = today - datetime.timedelta(days=1)
-    items = [*finding_items(until=until), *report_items(since=since, until=until),
-             *annual_plan_items(since=since, until=until)]
+    frozen = plans_frozen(today)  # ended plans whose last returns fell due: no longer chased
+    items = [*finding_items(until=until), *report_items(since=since, until=until, frozen=frozen),
+             *annual_plan_items(since=since, until=until, frozen=frozen)]
     if not user.sees_everything:
         scope = set(user.scope_unit_ids())
         items = [i for i in items if i.unit_id in scope]

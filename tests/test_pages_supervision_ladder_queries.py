@@ -30,8 +30,10 @@ TOP_BAR = 1  # unread notifications
 # findings owed and past due, the periods due in the look-back window (January here), for each
 # such period: reports submitted and lead assignments + task; for each year whose annual plans
 # fell due (2026): plans submitted and lead assignments + task; the calendar's overrides; the
-# rows' units, tasks and findings + task (in_bulk, one each); the ladder steps already taken
-OVERDUE_BOARD_QUERIES = SIGNED_IN + 1 + 1 + 2 + 2 + 1 + 3 + 1 + TOP_BAR
+# rows' units, tasks and findings + task (in_bulk, one each); the ladder steps already taken; the
+# plans that have ended and the calendar of the last due date of each (the seed plan, 2022) —
+# frozen plans are no longer chased
+OVERDUE_BOARD_QUERIES = SIGNED_IN + 1 + 1 + 2 + 2 + 1 + 3 + 1 + 2 + TOP_BAR
 
 # the filter's unit choices, the paginator's count, the page of steps + unit + finding + task +
 # period + author (one join)

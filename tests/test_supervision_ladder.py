@@ -6,6 +6,8 @@ Defaults: 提醒 3 working days before the due date, 督办单 at 5 working days
 deadline 5 working days on. The calendar of October 2025 is in tests/supervision_data.py.
 """
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
@@ -403,3 +405,21 @@ def test_reminders_and_bulletins_take_no_reply(finding, lead_user):
         with pytest.raises(SupervisionError, match="不需要回复"):
             escalation_reply(user=lead_user, escalation=step, text="收到")
         assert Escalation.objects.get(pk=step.pk).replied_at is None
+
+
+def test_an_ended_plan_leaves_the_scan_and_the_overdue_board_at_its_final_moment(plan, office):
+    """December 2022's returns fell due on Monday 9 January 2023: until then they are chased and
+    on the overdue board; from the plan's final day (10 January) its figures are frozen and
+    nothing of it is chased any more."""
+    from supervision.selectors import overdue_board
+    from supervision.services.ladder import plans_frozen, report_items
+    from tasks.services.dispatch import period_open
+
+    december = period_open(year=2022, month=12)
+    assert december.due_date == dt.date(2023, 1, 9) and plan.final_day == dt.date(2023, 1, 10)
+    before = report_items(since=dt.date(2023, 1, 1), until=dt.date(2023, 1, 9), frozen=plans_frozen(dt.date(2023, 1, 9)))
+    assert before and {item.period_id for item in before} == {december.pk}
+    assert plans_frozen(dt.date(2023, 1, 10)) == [plan.pk]
+    assert report_items(since=dt.date(2023, 1, 1), until=dt.date(2023, 1, 12), frozen=[plan.pk]) == []
+    assert overdue_board(user=office, today=dt.date(2023, 1, 9)) == []  # due that day: not yet overdue
+    assert not [row for row in overdue_board(user=office, today=dt.date(2023, 1, 12)) if row.item.period_id]

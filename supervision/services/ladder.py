@@ -34,6 +34,7 @@ from supervision.services.inspections import SupervisionError, next_number
 from supervision.services.messenger import webhook_post
 from tasks.choices import AssignmentRole, FilingStatus, ReviewAction, Role, UnitKind
 from tasks.models import (
+    ActionPlan,
     AnnualWorkPlan,
     ProgressReport,
     ReportingPeriod,
@@ -107,35 +108,47 @@ def item_of(escalation: Escalation) -> Item:
     return item_for_annual_plan(task=escalation.task, unit_id=escalation.unit_id, year=escalation.year)
 
 
-def _lead_assignments(year: int, month: int | None = None) -> list[TaskAssignment]:
+def plans_frozen(today: datetime.date) -> list[int]:
+    """Plans whose final moment has passed (their last returns fell due before today): their
+    figures are frozen, and nothing of theirs is chased any more (1 query, and the calendar of
+    each recently ended plan's last due date)."""
+    ended = ActionPlan.objects.filter(ends_on__lt=today).only("pk", "start_year", "end_year", "starts_on", "ends_on")
+    return [plan.pk for plan in ended if plan.final_day <= today]
+
+
+def _lead_assignments(year: int, month: int | None = None, *, frozen: list[int] = ()) -> list[TaskAssignment]:
     """Lead units that file on the tasks in force of the plans that owe the month (or, without
-    one, that are in force in some part of ``year``)."""
+    one, that are in force in some part of ``year``), but not of the ``frozen`` plans."""
     owing = (owes_q(year, month, prefix="task__plan__") if month else
              Q(task__plan__starts_on__year__lte=year, task__plan__ends_on__year__gte=year))
     return list(
-        TaskAssignment.objects.filter(owing, role=AssignmentRole.LEAD, task__is_active=True).exclude(unit__kind=UnitKind.COLLECTIVE).select_related("task").order_by("task__sort_order", "sort_order")
+        TaskAssignment.objects.filter(owing, role=AssignmentRole.LEAD, task__is_active=True)
+        .exclude(unit__kind=UnitKind.COLLECTIVE).exclude(task__plan_id__in=list(frozen))
+        .select_related("task").order_by("task__sort_order", "sort_order")
     )
 
 
-def report_items(*, since: datetime.date, until: datetime.date) -> list[Item]:
-    """Monthly reports due in [since, until] and not submitted: 3 queries per period."""
+def report_items(*, since: datetime.date, until: datetime.date, frozen: list[int]) -> list[Item]:
+    """Monthly reports due in [since, until] and not submitted, of plans not ``frozen``
+    (``plans_frozen``): 3 queries per period."""
     items = []
     for period in ReportingPeriod.objects.filter(due_date__range=(since, until)).order_by("due_date"):
         done = set(ProgressReport.objects.filter(period=period, status__in=DONE).values_list("task_id", "unit_id"))
         items += [item_for_report(task=a.task, unit_id=a.unit_id, period=period)
-                  for a in _lead_assignments(period.year, period.month) if (a.task_id, a.unit_id) not in done]
+                  for a in _lead_assignments(period.year, period.month, frozen=frozen)
+                  if (a.task_id, a.unit_id) not in done]
     return items
 
 
-def annual_plan_items(*, since: datetime.date, until: datetime.date) -> list[Item]:
-    """Annual work plans due in [since, until] and not submitted."""
+def annual_plan_items(*, since: datetime.date, until: datetime.date, frozen: list[int]) -> list[Item]:
+    """Annual work plans due in [since, until] and not submitted, of plans not ``frozen``."""
     items = []
     for year in range(since.year, until.year + 1):
         if not since <= annual_plan_due_date(year) <= until:
             continue
         done = set(AnnualWorkPlan.objects.filter(year=year, status__in=DONE).values_list("task_id", "unit_id"))
         items += [item_for_annual_plan(task=a.task, unit_id=a.unit_id, year=year)
-                  for a in _lead_assignments(year) if (a.task_id, a.unit_id) not in done]
+                  for a in _lead_assignments(year, frozen=frozen) if (a.task_id, a.unit_id) not in done]
     return items
 
 
@@ -289,9 +302,10 @@ def deadline_scan(*, today: datetime.date | None = None, kinds: frozenset[str] =
     horizon = (add_working_days(today, settings.LADDER_REMINDER_WORKING_DAYS + 1).date
                - datetime.timedelta(days=1))
     since = today - datetime.timedelta(days=settings.LADDER_LOOKBACK_DAYS)
+    frozen = plans_frozen(today)
     sources = {ItemKind.FINDING: lambda: finding_items(until=horizon),
-               ItemKind.REPORT: lambda: report_items(since=since, until=horizon),
-               ItemKind.ANNUAL_PLAN: lambda: annual_plan_items(since=since, until=horizon)}
+               ItemKind.REPORT: lambda: report_items(since=since, until=horizon, frozen=frozen),
+               ItemKind.ANNUAL_PLAN: lambda: annual_plan_items(since=since, until=horizon, frozen=frozen)}
     items = [item for kind, source in sources.items() if kind in kinds for item in source()]
     # Today included: the days from today to a due date ahead are counted too.
     calendar = Calendar(min([today, *(i.due_date for i in items)]), horizon)
