@@ -40,7 +40,7 @@ from tasks.models import (
     TaskAssignment,
     owes_q,
 )
-from tasks.selectors.state import PlanStateReader, TaskState
+from tasks.selectors.state import PlanStateReader, TaskState, history_as_of
 from tasks.workdays import add_working_days
 
 
@@ -164,7 +164,9 @@ def report_basis(scope: Scope) -> Basis:
     for task_id, unit_id, name, sort in rows:
         row = states[task_id].unit(unit_id) if task_id in states else None
         leads.append(Lead(by_id[task_id], unit_id, name, sort, row.progress if row else None))
-    returns = (ProgressReport.objects.filter(period__in=scope.periods, task__in=list(by_id))
+    # The returns as they stood at the report's moment (a rebuild later says the same).
+    reports = ProgressReport.objects if scope.at >= timezone.now() else history_as_of(ProgressReport.history.model, scope.at)
+    returns = (reports.filter(period__in=scope.periods, task__in=list(by_id))
                .exclude(status=FilingStatus.DRAFT)
                .values("id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
                        "completed", "problems", "next_plan"))
@@ -262,7 +264,8 @@ def section_returns(basis: Basis) -> list[dict[str, Any]]:
     found = [(lead, basis.returns.get((lead.task.pk, lead.unit_id, period.pk))) for lead in basis.leads]
     found = [(lead, r) for lead, r in found if r is not None]
     comments: dict[int, list[str]] = defaultdict(list)
-    events = (ReviewEvent.objects.filter(report_id__in=[r["id"] for _, r in found], to_status=FilingStatus.RETURNED)
+    events = (ReviewEvent.objects.filter(report_id__in=[r["id"] for _, r in found], to_status=FilingStatus.RETURNED,
+                                         at__lte=basis.scope.at)
               .order_by("at", "id").values_list("report_id", "comment"))
     for report_id, comment in events:
         comments[report_id].append(comment)
@@ -305,7 +308,7 @@ def section_units(basis: Basis) -> list[dict[str, Any]]:
     for lead in basis.leads:
         by_unit[lead.unit_id].append(lead)
     ids = [r["id"] for r in basis.returns.values()]
-    returned = Counter(ReviewEvent.objects.filter(report_id__in=ids, to_status=FilingStatus.RETURNED)
+    returned = Counter(ReviewEvent.objects.filter(report_id__in=ids, to_status=FilingStatus.RETURNED, at__lte=basis.scope.at)
                        .values_list("report__unit_id", flat=True))
     rows = []
     for unit_id, leads in by_unit.items():

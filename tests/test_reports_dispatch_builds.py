@@ -156,7 +156,9 @@ def test_a_rebuild_replaces_the_content_and_file_of_the_same_row(month, office, 
             _, queued = dispatch_report_request(kind="monthly", year=2025, number=10, user=office, queue=False)
         second = build(report.pk, d("2025-11-11"))
     assert queued and second.pk == first.pk and DispatchReport.objects.count() == 1
-    assert (second.generation, second.requested_by, second.content["summary"]["approved"]) == (2, office, 2)
+    # Replaced, and still as of the end of its build day (10 November): the approval of the 11th
+    # is not the month's figure.
+    assert (second.generation, second.requested_by, second.content["summary"]["approved"]) == (2, office, 1)
     assert second.file.name != first_file
     assert not second.file.storage.exists(first_file)  # the previous file went with its build
 

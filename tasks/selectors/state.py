@@ -351,14 +351,14 @@ def _lead_pairs(
     if moment is None:
         rows = TaskAssignment.objects.filter(task__plan=plan, task__is_active=True)
     else:
-        tasks = _as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
-        rows = _as_of(TaskAssignment.history.model, moment).filter(task_id__in=tasks.values("id"))
+        tasks = history_as_of(Task.history.model, moment).filter(plan_id=plan.pk, is_active=True)
+        rows = history_as_of(TaskAssignment.history.model, moment).filter(task_id__in=tasks.values("id"))
     if task_ids is not None:
         rows = rows.filter(task_id__in=task_ids)
     return sorted(set(rows.filter(role=AssignmentRole.LEAD).values_list("task_id", "unit_id")))
 
 
-def _as_of(history, moment: datetime.datetime):
+def history_as_of(history, moment: datetime.datetime):
     """The rows of a history table current at ``moment``: each record's latest row by then,
     deleted records left out."""
     latest = history.objects.filter(id=OuterRef("id"), history_date__lte=moment).order_by("-history_date", "-history_id")
@@ -370,7 +370,7 @@ def _as_of(history, moment: datetime.datetime):
 def _report_snapshots(*, task_ids: list[int], period_ids: list[int], at: datetime.datetime | None) -> dict:
     """(task, unit) → period id → the report's history row current at ``at`` (deleted ones left
     out); at None (the present), the report itself."""
-    reports = ProgressReport.objects if at is None else _as_of(ProgressReport.history.model, at)
+    reports = ProgressReport.objects if at is None else history_as_of(ProgressReport.history.model, at)
     rows = reports.filter(task_id__in=task_ids, period_id__in=period_ids).values_list(
         "id", "task_id", "unit_id", "period_id", "status", "submitted_at", "is_late", "progress",
     )
@@ -496,7 +496,7 @@ def _indicator_rows(
 
 
 def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime) -> list[tuple[int, int, Decimal]]:
-    rows = _as_of(IndicatorActual.history.model, at).filter(indicator_id__in=indicator_ids)
+    rows = history_as_of(IndicatorActual.history.model, at).filter(indicator_id__in=indicator_ids)
     return list(rows.values_list("indicator_id", "report_id", "value"))
 
 
