@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from supervision.choices import Level
@@ -134,11 +135,13 @@ def test_bulletin_detail_budget(client, today, office, inspector, persona, rows,
 
 @ROWS
 def test_task_page_budget_with_ladder_steps(client, today, office, task_1_1, rows, django_assert_num_queries):  # noqa: F811
-    """The seed plan's task 1.1 with ``rows`` 催办 on its 2022 annual plan, lead 审批局."""
+    """The seed plan's task 1.1 with ``rows`` 催办 on its 2022 annual plan, lead 审批局 (sent in
+    February 2022, while the plan ran: nothing of an ended plan is chased)."""
     unit_id = Unit.objects.get(name="新区行政审批与政务服务局").pk
-    for _ in range(rows):
-        escalation_send(user=office, item=item_for_annual_plan(task=task_1_1, unit_id=unit_id, year=2022),
-                        level=Level.URGE, message="请提交年度工作方案。")
+    with time_machine.travel(dt.datetime(2022, 2, 10, 9, tzinfo=dt.UTC), tick=False):
+        for _ in range(rows):
+            escalation_send(user=office, item=item_for_annual_plan(task=task_1_1, unit_id=unit_id, year=2022),
+                            level=Level.URGE, message="请提交年度工作方案。")
     client.force_login(office)
     with django_assert_num_queries(TASK_PAGE_QUERIES):
         response = client.get(reverse("task-detail", args=[task_1_1.pk]))

@@ -348,7 +348,7 @@ def test_nothing_to_chase_by_hand_once_the_unit_has_delivered(finding, september
             "finding": (item_for_finding(finding), "「待核验」，无需督办"),
             "report": (item_for_report(task=task, unit_id=report.unit_id, period=period), "已提交这项填报"),
             "other unit": (item_for_report(task=task, unit_id=unit(OTHER_UNIT).pk, period=period), "不是此任务的牵头单位"),
-            "year": (item_for_annual_plan(task=task, unit_id=report.unit_id, year=2030), "2030 年不在任务所属行动方案的执行期内"),
+            "year": (item_for_annual_plan(task=task, unit_id=report.unit_id, year=2030), "2030年不在任务所属行动方案的执行期内"),
         }
         for item, reason in refusals.values():
             with pytest.raises(SupervisionError, match=reason):
@@ -363,7 +363,7 @@ def test_nothing_to_chase_for_a_month_the_plan_no_longer_owes(september_2025, of
     with frozen(d("2025-10-09"), hour=15):
         plan_end_move(user=office, plan=task.plan, ends_on=d("2025-08-31"), reason="提前结束")
         item = item_for_report(task=task, unit_id=unit(LEAD_UNIT).pk, period=period)
-        with pytest.raises(SupervisionError, match="2025 年9 月不在任务所属行动方案的执行期内"):
+        with pytest.raises(SupervisionError, match="2025年9月不在任务所属行动方案的执行期内"):
             escalation_send(user=office, item=item, level=URGE, message="请加快。")
     assert not Escalation.objects.exists()
 
@@ -423,3 +423,15 @@ def test_an_ended_plan_leaves_the_scan_and_the_overdue_board_at_its_final_moment
     assert report_items(since=dt.date(2023, 1, 1), until=dt.date(2023, 1, 12), frozen=[plan.pk]) == []
     assert overdue_board(user=office, today=dt.date(2023, 1, 9)) == []  # due that day: not yet overdue
     assert not [row for row in overdue_board(user=office, today=dt.date(2023, 1, 12)) if row.item.period_id]
+
+
+def test_nothing_of_a_frozen_plan_is_chased_by_hand(september_2025, office):
+    """Once a plan's last returns fell due, its figures are frozen: a report it owed is no longer
+    chased, even by hand, and the reason says the plan has ended."""
+    task, period = september_2025
+    item = item_for_report(task=task, unit_id=unit(LEAD_UNIT).pk, period=period)
+    with frozen(d("2025-10-09"), hour=15):
+        plan_end_move(user=office, plan=task.plan, ends_on=d("2025-09-30"), reason="提前结束")
+    with frozen(d("2025-10-20"), hour=15), pytest.raises(SupervisionError, match="方案已于2025年9月30日结束，其填报已不再督办"):
+        escalation_send(user=office, item=item, level=URGE, message="请加快。")
+    assert not Escalation.objects.exists()

@@ -335,17 +335,20 @@ def deadline_scan(*, today: datetime.date | None = None, kinds: frozenset[str] =
 def item_not_owed(item: Item) -> str:
     """Why the unit owes nothing on the item (so there is nothing to chase), or "" if it does:
     a finding already handed in or closed; a report or annual plan filed by a unit that is not a
-    lead unit of the task, outside the plan's years, or already submitted."""
+    lead unit of the task, outside the plan's dates, of a plan frozen since its last returns fell
+    due, or already submitted."""
     if item.kind == ItemKind.FINDING:
         finding = Finding.objects.get(pk=item.finding_id)
         return "" if finding.is_pending_unit else f"该问题当前为「{finding.get_status_display()}」，无需督办。"
     task = Task.objects.select_related("plan").get(pk=item.task_id)
-    year = item.year if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id).year
+    period = None if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id)
+    year, month = (item.year, None) if period is None else (period.year, period.month)
     if not TaskAssignment.objects.filter(task=task, unit_id=item.unit_id, role=AssignmentRole.LEAD).exists():
         return "该单位不是此任务的牵头单位，没有这项填报。"
-    month = None if item.kind == ItemKind.ANNUAL_PLAN else ReportingPeriod.objects.get(pk=item.period_id).month
     if year not in task.plan.years or (month and not task.plan.owes(year, month)):
-        return f"{year} 年{f'{month} 月' if month else ''}不在任务所属行动方案的执行期内。"
+        return f"{year}年{f'{month}月' if month else ''}不在任务所属行动方案的执行期内。"
+    if task.plan.final_day <= timezone.localdate():
+        return f"{task.plan.ended_note}，其填报已不再督办。"
     filings = (AnnualWorkPlan.objects.filter(year=item.year) if item.kind == ItemKind.ANNUAL_PLAN
                else ProgressReport.objects.filter(period_id=item.period_id))
     if filings.filter(task_id=item.task_id, unit_id=item.unit_id, status__in=DONE).exists():

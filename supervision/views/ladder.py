@@ -37,7 +37,7 @@ from supervision.forms_ladder import (
     ReplyForm,
 )
 from supervision.notice import DOCX_CONTENT_TYPE, notice_document, notice_docx
-from supervision.services.ladder import Item
+from supervision.services.ladder import Item, item_not_owed
 from supervision.services.messenger import WebhookError
 from tasks.choices import Role
 from tasks.workdays import add_working_days
@@ -148,8 +148,10 @@ def escalation_detail(request, pk: int):
             else:
                 messages.success(request, "回复已提交，营商办会收到通知。")
                 return redirect("supervision:escalation-detail", pk=pk)
+    item = _item(escalation)
     context = {"escalation": escalation, "form": form, "can_reply": _can_reply(request.user, escalation),
-               "recipients": list(escalation.recipients.all()), "item_query": item_query(_item(escalation))}
+               "recipients": list(escalation.recipients.all()), "item_query": item_query(item),
+               "can_escalate": request.user.is_office and not item_not_owed(item)}
     return render(request, "supervision/escalation_detail.html", context)
 
 
