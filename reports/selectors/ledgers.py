@@ -26,7 +26,7 @@ from supervision.choices import FindingStatus, Severity
 from supervision.models import Finding
 from supervision.selectors import finding_light, finding_list
 from supervision.services.ladder import Calendar
-from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light, Role
+from tasks.choices import AssignmentRole, FilingStatus, Light, Role
 from tasks.filters import TaskFilter, task_filter_params
 from tasks.models import (
     ActionPlan,
@@ -363,24 +363,13 @@ def _latest_actuals(indicator_ids: list[int]) -> dict[tuple[int, int], Decimal]:
     return {(indicator_id, year): value for indicator_id, year, value in rows}
 
 
-def indicator_met(indicator: Indicator, actual: Decimal) -> bool:
-    target = indicator.target_value
-    if indicator.comparator == Comparator.LE:
-        return actual <= target
-    if indicator.comparator == Comparator.GE:
-        return actual >= target
-    if indicator.comparator == Comparator.RANGE:
-        return target <= actual <= indicator.target_max
-    return actual == target
-
-
 def _attainment(indicator: Indicator, year: int, actual: Decimal | None, today: datetime.date) -> str | None:
     """Met when the latest actual meets the target; otherwise missed once the year is over,
     at risk while it runs. No actual: missed once the year is over, nothing to say before."""
     over = today > datetime.date(year, 12, 31)
     if actual is None:
         return Attainment.MISSED if over else None
-    if indicator_met(indicator, actual):
+    if indicator.target_met(actual):
         return Attainment.MET
     return Attainment.MISSED if over else Attainment.AT_RISK
 

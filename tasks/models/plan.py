@@ -363,6 +363,16 @@ class Indicator(models.Model):
     def period_display(self) -> str:
         return f"{self.year}年" if self.year else "方案期内"
 
+    def target_met(self, actual: Decimal) -> bool:
+        """Whether ``actual`` meets the target: the one rule, for the dashboards and every ledger."""
+        target = self.target_value
+        return {
+            Comparator.LE: actual <= target,
+            Comparator.GE: actual >= target,
+            Comparator.EQ: actual == target,
+            Comparator.RANGE: self.target_max is not None and target <= actual <= self.target_max,
+        }[Comparator(self.comparator)]
+
 
 class PlanImportRun(models.Model):
     """One import of a plan text uploaded in the portal, carried out by a background job."""

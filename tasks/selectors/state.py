@@ -40,7 +40,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from tasks.choices import AssignmentRole, Comparator, Light, ReviewAction, TaskStatus
+from tasks.choices import AssignmentRole, Light, ReviewAction, TaskStatus
 from tasks.lights import DueReport, LightResult, expected_progress, unit_light, worst
 from tasks.models import (
     ActionPlan,
@@ -505,17 +505,7 @@ def attainment(indicator: Indicator, actual: Decimal | None, *, day: datetime.da
     the whole plan, the plan) is over and it does not; at risk while there is still time."""
     if actual is None:
         return Attainment.NO_DATA
-    if target_met(indicator, actual):
+    if indicator.target_met(actual):
         return Attainment.MET
     last_day = datetime.date(indicator.year, 12, 31) if indicator.year else ends_on
     return Attainment.MISSED if day > last_day else Attainment.AT_RISK
-
-
-def target_met(indicator: Indicator, actual: Decimal) -> bool:
-    target = indicator.target_value
-    return {
-        Comparator.LE: actual <= target,
-        Comparator.GE: actual >= target,
-        Comparator.EQ: actual == target,
-        Comparator.RANGE: indicator.target_max is not None and target <= actual <= indicator.target_max,
-    }[Comparator(indicator.comparator)]
