@@ -156,7 +156,8 @@ def report_xlsx(content: dict[str, Any]) -> bytes:
     workbook.remove(workbook.active)
     workbook.properties.title = content["title"]
     workbook.properties.creator = "西咸新区营商环境督查督办平台"
-    subtitle = f"{content['plan']['title']}　统计截至：{content['period']['end']}　生成日期：{content['as_of']}"
+    subtitle = (f"{content['plan']['title']}　统计期间：{content['period']['start']} 至 {content['period']['end']}"
+                f"　数据截至：{content['as_of']}（本期进展截止后的调度日）")
     for section in content["sections"]:
         sheet = workbook.create_sheet(section["title"][:31])
         title = f"{content['title']}——{section['title']}"
