@@ -8,7 +8,12 @@ server DATABASE_URL names, dropped and recreated at start) and measures:
   review); signed in as a staff account of 新区行政审批与政务服务局, its reporting inbox
   (``reporting-inbox`` at the seed plan's last month): queries per request (at most 10, the
   same at every scale) and median / p90 wall time;
-- the floor: the same API rows read with ``.values()`` and dumped to JSON.
+- the floor: the same API rows read with ``.values()`` and dumped to JSON;
+- writes, through the services as that staff account: its first draft progress report of the
+  seed plan's last month saved with new text (``report_save``), and the same report submitted
+  then returned by the office (``filing_submit`` + ``filing_review``), each in a transaction
+  rolled back: queries per call (the same at every scale) and time, the largest scale's at
+  most 1.2× the smallest's. Nothing in a report's save may grow with the plan and its history.
 
 A query count that changes with the scale is explained under the table: the queries that the
 larger scale runs more often, by shape.
@@ -137,6 +142,9 @@ def _report_write(meta: dict, runs: list) -> None:
         "下限 = 同一页的行以 .values() 读取并 json.dumps",
         "审核队列 = review-queue 第一页（营商办，待审核）；填报任务页 = reporting-inbox?period=种子方案最后一个月"
         "（新区行政审批与政务服务局填报员；当前月不在任何方案年度内）",
+        "填报保存 = 该填报员以 report_save 保存种子方案最后一个月的第一份进展填报草稿（每次新的文字）；"
+        "填报提交+退回 = 同一份填报 filing_submit 后由营商办 filing_review 退回；"
+        "每次调用在一个随后回滚的事务中（不含提交的落盘）",
         "每个方案 36 个月的进展填报、审核记录、指标实际值与配合情况；当前月有待审核的进展填报",
         "任务台账内存 = tracemalloc 峰值减去开始时已分配：连续两次导出中的第二次（目标据此判断）；"
         "完全回收后的第一次导出另列作参考（含解释器空闲链表的回填）",

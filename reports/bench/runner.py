@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from django.db import connection
 
@@ -15,6 +16,7 @@ from reports.bench.figures import Measured, ScaleRun
 from reports.bench.ledger import ledger_measure
 from reports.bench.measure import (
     TASK_API_URL,
+    DraftWrites,
     EndpointUnavailable,
     office_client,
     page_url,
@@ -26,11 +28,14 @@ from reports.bench.measure import (
     task_rows_floor,
     time_in_turns,
     timed_get,
+    timed_write,
     unit_client,
 )
 from reports.bench.report import (
     DASHBOARDS,
     PLAN_BROWSER,
+    REPORT_SAVE,
+    REPORT_SUBMIT_RETURN,
     REPORTING_INBOX,
     REVIEW_QUEUE,
     TASK_API,
@@ -104,8 +109,27 @@ def scale_measure(*, plan: ActionPlan, repeat: int, warmup: int) -> dict[str, Me
     except EndpointUnavailable as exc:
         results[TASK_API] = Measured(error=str(exc))
         results[TASK_API_FLOOR] = Measured(error="没有任务 API 可比较")
+    calls |= _writes(plan, results)
     timings = time_in_turns(calls, repeat=repeat, warmup=warmup)
     for name, call in calls.items():
         sql = queries_captured(call)
         results[name] = Measured(queries=len(sql), timing=timings[name], sql=sql)
     return results
+
+
+def _writes(plan: ActionPlan, results: dict[str, Measured]) -> dict[str, Callable[[], object]]:
+    """The measured unit's draft saved, and submitted then returned: calls for timing (each
+    rolled back), or the reason why not in ``results``."""
+    calls = {}
+    try:
+        writes = DraftWrites.of(plan)
+    except EndpointUnavailable as exc:
+        results.update({key: Measured(error=str(exc)) for key in (REPORT_SAVE, REPORT_SUBMIT_RETURN)})
+        return calls
+    for key, what, write in ((REPORT_SAVE, "report_save", writes.save),
+                             (REPORT_SUBMIT_RETURN, "filing_submit + filing_review(return)", writes.submit_return)):
+        try:
+            calls[key] = timed_write(what, write, writes.draft)
+        except EndpointUnavailable as exc:
+            results[key] = Measured(error=str(exc))
+    return calls
