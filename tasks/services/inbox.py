@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tasks.choices import Role
-from tasks.models import Notification, User
+from tasks.models import Notification, Unit, User
 from tasks.queueing import enqueue_on_commit
 
 # Ids per e-mail job queued by the scan: a batch stays well inside the jobs' time limit even on
@@ -77,9 +77,11 @@ def office_users() -> list[User]:
 def unit_users(*, unit_id: int) -> list[User]:
     """The staff who file for a unit, and so receive what concerns its filings: the unit's own
     and those of the unit it sits inside (a department's staff file for its offices)."""
-    return list(
-        User.objects.filter(Q(unit_id=unit_id) | Q(unit__children__id=unit_id), role=Role.UNIT_STAFF, is_active=True)
-    )
+    # The unit and its parent, by the user's unit index: an OR across the join to child units made
+    # PostgreSQL hash-join every user with every unit (6.9 ms at 100× the seed directory).
+    parent = Unit.objects.filter(pk=unit_id).values("parent_id")
+    return list(User.objects.filter(Q(unit_id=unit_id) | Q(unit_id__in=Subquery(parent)),
+                                    role=Role.UNIT_STAFF, is_active=True))
 
 
 def _email_wanted() -> QuerySet[Notification]:
