@@ -28,7 +28,7 @@ from supervision.choices import FindingStatus, Severity
 from supervision.models import Escalation, Finding
 from supervision.selectors import findings_with_lights
 from supervision.services.ladder import Calendar
-from tasks.choices import AssignmentRole, Comparator, FilingStatus, Light
+from tasks.choices import AssignmentRole, FilingStatus, Light
 from tasks.models import (
     ActionPlan,
     Indicator,
@@ -376,14 +376,7 @@ def section_bulletins(basis: Basis) -> list[dict[str, Any]]:
 def _attainment(indicator: Indicator, actual: Decimal | None) -> str:
     if actual is None:
         return "未报"
-    target, comparator = indicator.target_value, indicator.comparator
-    met = {
-        Comparator.LE: actual <= target,
-        Comparator.GE: actual >= target,
-        Comparator.EQ: actual == target,
-        Comparator.RANGE: indicator.target_max is not None and target <= actual <= indicator.target_max,
-    }[comparator]
-    return "达标" if met else "未达标"
+    return "达标" if indicator.target_met(actual) else "未达标"
 
 
 def section_indicators(basis: Basis) -> list[dict[str, Any]]:
