@@ -24,8 +24,10 @@ plan is often loaded once it has started, and history is then entered for the mo
 a moment before the plan's import, the division is taken as first imported — as it stood before
 the plan's next recorded change (each re-import records one), or as it is now if there was none.
 
-Queries: eight for a past moment, seven for the present, whatever the history (two fewer
-without indicators).
+Queries: a fixed handful per plan whatever the history or the number of tasks — the calendar of
+the plan's last due date, its history (a past moment only), its owed periods and the calendar
+over them, then per batch of tasks their lead units, reports and returns, and for the whole
+plan its indicators and their actuals.
 """
 
 from __future__ import annotations
@@ -129,7 +131,8 @@ def month_moment(plan: ActionPlan, year: int, month: int) -> datetime.datetime:
 
 def month_at(plan: ActionPlan, year: int, month: int, *, now: datetime.datetime | None = None) -> datetime.datetime:
     """The moment a figure of the plan's month is as of: the month's moment once it is over, the
-    present while it runs. A ledger, a dispatch report or the API asked for a month reads this."""
+    present while it runs. The dashboards, the task API and the task ledger asked for a month
+    read this."""
     return min(month_moment(plan, year, month), now or timezone.now())
 
 
@@ -176,7 +179,8 @@ class TaskState:
 
     def of_units(self, unit_ids) -> TaskState | None:
         """The task as those lead units stand on it (a unit's own slice), None if none of them leads it."""
-        rows = [r for r in self.units if r.unit_id in set(unit_ids)]
+        wanted = set(unit_ids)
+        rows = [r for r in self.units if r.unit_id in wanted]
         return TaskState(self.task_id, rows) if rows else None
 
     def unit_light(self, unit_id: int) -> LightResult | None:
