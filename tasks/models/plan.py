@@ -130,9 +130,6 @@ class ActionPlan(models.Model):
         plan has ended (its overdue days stop counting there)."""
         return min(at, self.final_moment)
 
-    def frozen_at(self, at: datetime.datetime) -> bool:
-        return at > self.final_moment
-
     @property
     def ended_note(self) -> str:
         """「方案已于2022年12月31日结束」: said wherever an ended plan's figures are shown."""

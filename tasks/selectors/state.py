@@ -196,11 +196,6 @@ class PlanState:
     rows: list[StandingRow]
     indicators: list[IndicatorRow]
 
-    @property
-    def frozen(self) -> bool:
-        """The plan had ended before ``at``: its figures stopped there."""
-        return self.moment < self.at
-
     def tasks(self) -> dict[int, TaskState]:
         by_task: dict[int, list[StandingRow]] = {}
         for row in self.rows:
