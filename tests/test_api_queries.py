@@ -29,34 +29,37 @@ def rows(response) -> int:
 
 
 def test_task_list_office(as_office, django_assert_num_queries):
-    # session, user, count, tasks + group + plan (one join), unit names of the page's tasks; the tasks' state (tasks.selectors.state), a fixed 5 for the seed plan, ended: the calendar of its
-    # last due date, its dates then, its periods, its lead units then, their returns (no period: no reports read)
+    # session, user, count, tasks + group + plan (one join), unit names of the page's tasks; the tasks' state (tasks.selectors.state), a fixed 6 for the seed plan, ended: the calendar of its
+    # last due date, whether a report of it was recorded since its final moment (no: today's rows are
+    # read), its dates then, its periods, its lead units then, their returns (no period: no reports read)
     for page_size in (10, 50):
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(11):
             assert rows(as_office.get(reverse("api:task-list"), {"page_size": page_size})) == page_size
 
 
 def test_task_list_unit_user(as_lead_user, django_assert_num_queries):
-    # session, user, count, tasks (the user's unit and its offices as a subquery), unit names; the tasks' state (tasks.selectors.state), a fixed 5 for the seed plan, ended: the calendar of its
-    # last due date, its dates then, its periods, its lead units then, their returns (no period: no reports read)
-    with django_assert_num_queries(10):
+    # session, user, count, tasks (the user's unit and its offices as a subquery), unit names; the tasks' state (tasks.selectors.state), a fixed 6 for the seed plan, ended: the calendar of its
+    # last due date, whether a report of it was recorded since its final moment (no: today's rows are
+    # read), its dates then, its periods, its lead units then, their returns (no period: no reports read)
+    with django_assert_num_queries(11):
         many = rows(as_lead_user.get(reverse("api:task-list"), {"kind": GroupKind.MAIN}))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         few = rows(as_lead_user.get(reverse("api:task-list"), {"q": "用水"}))
     assert (many, few) == (18, 1)
 
 
 def test_task_list_filters_by_kind_cost_nothing_more(as_office, django_assert_num_queries):
-    # session, user, count, tasks, unit names, the state's 5: 47 rows or 6, the same ten queries
+    # session, user, count, tasks, unit names, the state's 6: 47 rows or 6, the same eleven queries
     for kind, expected in ((GroupKind.MAIN, 47), (GroupKind.SAFEGUARD, 6)):
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(11):
             assert rows(as_office.get(reverse("api:task-list"), {"kind": kind})) == expected
 
 
 def test_task_detail(as_office, task_1_1, django_assert_num_queries):
-    # session, user, task + group + plan, indicators, unit names; the tasks' state (tasks.selectors.state), a fixed 5 for the seed plan, ended: the calendar of its
-    # last due date, its dates then, its periods, its lead units then, their returns (no period: no reports read)
-    with django_assert_num_queries(10):
+    # session, user, task + group + plan, indicators, unit names; the tasks' state (tasks.selectors.state), a fixed 6 for the seed plan, ended: the calendar of its
+    # last due date, whether a report of it was recorded since its final moment (no: today's rows are
+    # read), its dates then, its periods, its lead units then, their returns (no period: no reports read)
+    with django_assert_num_queries(11):
         assert as_office.get(reverse("api:task-detail", args=[task_1_1.pk])).status_code == 200
 
 

@@ -28,8 +28,9 @@ from django.urls import reverse
 
 from tasks.models import Task
 
-# the final due date's calendar, the plan's history, periods owed, lead units in force, returns
-STATE = 5
+# the final due date's calendar, whether a report was recorded since the plan's final moment, the
+# plan's history, periods owed, lead units in force, returns
+STATE = 6
 
 
 @pytest.fixture

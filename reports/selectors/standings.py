@@ -16,27 +16,24 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Avg, Exists, Max, Q
+from django.db.models import Avg, Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reports.models import IndicatorStanding, Standing, StandingMonth
 from tasks.models import (
     ActionPlan,
-    IndicatorActual,
-    ProgressReport,
     ReportingPeriod,
     Task,
-    TaskAssignment,
     Unit,
     User,
-    WorkingDayOverride,
 )
 from tasks.selectors.state import (
     PlanState,
     YearMonth,
     month_at,
     month_moment,
+    plan_changed_since,
     plan_expected,
     plan_state,
 )
@@ -101,19 +98,7 @@ COMMIT_MARGIN = datetime.timedelta(minutes=5)
 def changed_since(*, plan: ActionPlan, since: datetime.datetime, until: datetime.datetime) -> bool:
     """Whether anything the plan's state is computed from was recorded between ``since`` (or so
     shortly before it that the computation may not have seen it) and ``until`` (1 query)."""
-    def after(model):
-        return model.history.model.objects.filter(history_date__range=(since - COMMIT_MARGIN, until))
-
-    sources = [
-        after(ProgressReport).filter(task__plan=plan),
-        after(IndicatorActual).filter(report__task__plan=plan),
-        after(Task).filter(plan=plan),
-        after(TaskAssignment).filter(task__plan=plan),
-        after(ActionPlan).filter(id=plan.pk),
-        after(ReportingPeriod),
-        after(WorkingDayOverride),
-    ]
-    return ActionPlan.objects.filter(reduce(or_, [Q(Exists(source)) for source in sources])).exists()
+    return plan_changed_since(plan=plan, since=since - COMMIT_MARGIN, until=until)
 
 
 # --- what the dashboards read of a summary ------------------------------------------------------

@@ -37,8 +37,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -213,7 +215,12 @@ class PlanStateReader:
     def __init__(self, plan: ActionPlan, at: datetime.datetime | None = None):
         self.plan, self.at = plan, at or timezone.now()
         self.moment = plan.moment(self.at)
-        self.live = self.moment >= timezone.now()
+        now = timezone.now()
+        self.live = self.moment >= now
+        # Reports and actuals of a past moment after which none of them was recorded (an ended plan
+        # at rest) are today's rows: they are the rows as they stood then, and far cheaper to read
+        # than the history (1 query to know).
+        self.current = self.live or not reports_changed_since(plan=plan, since=self.moment, until=now)
         day = timezone.localdate(self.moment)
         record = [] if self.live else _plan_record(plan)
         self.starts_on, self.ends_on = _dates_at(plan, record, self.moment)
@@ -237,7 +244,7 @@ class PlanStateReader:
         assignments = _lead_pairs(self.plan, self.division, task_ids)
         pair_tasks = sorted({task_id for task_id, _ in assignments})
         snapshots = _report_snapshots(
-            task_ids=pair_tasks, period_ids=[p.pk for p in self.context.periods], at=None if self.live else self.moment,
+            task_ids=pair_tasks, period_ids=[p.pk for p in self.context.periods], at=None if self.current else self.moment,
         )
         returns = _returns(task_ids=pair_tasks, at=self.moment)
         rows = [self.context.standing(task_id, unit_id, snapshots.get((task_id, unit_id), {}), returns[(task_id, unit_id)])
@@ -250,8 +257,8 @@ class PlanStateReader:
     def state(self) -> PlanState:
         """Every task, and every indicator (2 more queries)."""
         rows, snapshots = self._read(None)
-        indicators = _indicator_rows(plan=self.plan, at=self.moment, ends_on=self.ends_on, context=self.context,
-                                     snapshots=snapshots)
+        indicators = _indicator_rows(plan=self.plan, at=None if self.current else self.moment, ends_on=self.ends_on,
+                                     context=self.context, snapshots=snapshots)
         return PlanState(self.plan, self.at, self.moment, rows, indicators)
 
 
@@ -355,6 +362,35 @@ def _lead_pairs(
     if task_ids is not None:
         rows = rows.filter(task_id__in=task_ids)
     return sorted(set(rows.filter(role=AssignmentRole.LEAD).values_list("task_id", "unit_id")))
+
+
+def _recorded(model, since: datetime.datetime, until: datetime.datetime):
+    return model.history.model.objects.filter(history_date__gt=since, history_date__lte=until)
+
+
+def reports_changed_since(*, plan: ActionPlan, since: datetime.datetime, until: datetime.datetime) -> bool:
+    """Whether a report of the plan, or an actual, was recorded in (since, until] (1 query)."""
+    return _any_recorded([_recorded(ProgressReport, since, until).filter(task__plan=plan),
+                          _recorded(IndicatorActual, since, until).filter(report__task__plan=plan)])
+
+
+def plan_changed_since(*, plan: ActionPlan, since: datetime.datetime, until: datetime.datetime) -> bool:
+    """Whether anything the plan's state is computed from was recorded in (since, until]: its
+    reports, their actuals, its tasks and their units, the plan itself, the periods, the calendar
+    (1 query)."""
+    return _any_recorded([
+        _recorded(ProgressReport, since, until).filter(task__plan=plan),
+        _recorded(IndicatorActual, since, until).filter(report__task__plan=plan),
+        _recorded(Task, since, until).filter(plan=plan),
+        _recorded(TaskAssignment, since, until).filter(task__plan=plan),
+        _recorded(ActionPlan, since, until).filter(id=plan.pk),
+        _recorded(ReportingPeriod, since, until),
+        _recorded(WorkingDayOverride, since, until),
+    ])
+
+
+def _any_recorded(sources: list) -> bool:
+    return ActionPlan.objects.filter(reduce(or_, [Q(Exists(source)) for source in sources])).exists()
 
 
 def history_as_of(history, moment: datetime.datetime):
@@ -464,7 +500,7 @@ class _Context:
 
 
 def _indicator_rows(
-    *, plan: ActionPlan, at: datetime.datetime, ends_on: datetime.date, context: _Context, snapshots: dict,
+    *, plan: ActionPlan, at: datetime.datetime | None, ends_on: datetime.date, context: _Context, snapshots: dict,
 ) -> list[IndicatorRow]:
     """Each indicator's actual from the latest submitted report (of the indicator's year, when it
     has one) that gave one."""
@@ -494,8 +530,10 @@ def _indicator_rows(
     return rows
 
 
-def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime) -> list[tuple[int, int, Decimal]]:
-    rows = history_as_of(IndicatorActual.history.model, at).filter(indicator_id__in=indicator_ids)
+def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime | None) -> list[tuple[int, int, Decimal]]:
+    """(indicator, report, value) as they stood at ``at`` (None: today's rows)."""
+    actuals = IndicatorActual.objects if at is None else history_as_of(IndicatorActual.history.model, at)
+    rows = actuals.filter(indicator_id__in=indicator_ids)
     return list(rows.values_list("indicator_id", "report_id", "value"))
 
 
