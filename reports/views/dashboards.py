@@ -44,7 +44,7 @@ from reports.selectors.dashboards import (
 from supervision.choices import Level
 from tasks.choices import Light, PlanStatus, TaskStatus
 from tasks.models import ActionPlan, TaskGroup, User
-from tasks.selectors import plans_by_choice
+from tasks.selectors import plan_get, plans_by_choice
 from tasks.selectors.state import Attainment
 
 TABS = (
@@ -107,16 +107,24 @@ class Frame:
         return f"{reverse(name, args=args)}?{query}" + (f"#{anchor}" if anchor else "")
 
 
+# The switcher offers the plans in force and the newest others: a short list however many plans
+# the years pile up (an older one is still shown by its ?plan=).
+SWITCHER_PLANS = 6
+
+
 def dashboard_plan(request: HttpRequest) -> tuple[ActionPlan, list[ActionPlan]]:
     """``?plan=<id>`` among the plans the user sees, or the one in force (else the newest); 404 for
-    anything else. With the plans to switch between (1 query)."""
-    plans = list(plans_by_choice(user=request.user).defer("preamble", "closing_text"))
+    anything else. With the plans to switch between (1 query; 2 for a plan not among them)."""
+    plans = list(plans_by_choice(user=request.user).defer("preamble", "closing_text")[:SWITCHER_PLANS])
     raw = request.GET.get("plan", "")
     if raw and not raw.isdigit():
         raise Http404("没有这个行动方案。")
     plan = next((p for p in plans if p.pk == int(raw)), None) if raw else (plans[0] if plans else None)
+    if plan is None and raw:
+        plan = plan_get(user=request.user, pk=int(raw))  # 404 when it is not the user's to see
+        plans.append(plan)
     if plan is None:
-        raise Http404("没有这个行动方案。" if raw else "尚未导入行动方案。")
+        raise Http404("尚未导入行动方案。")
     return plan, plans
 
 
