@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -306,7 +307,14 @@ def test_supervision_notice_by_hand(office_api, round_, inspector):
     assert ok(office_api.get("escalation-list", level="notice"))["results"][0]["id"] == notice["id"]
 
 
-def test_escalation_items_are_named_by_their_parts(office_api, plan, task_1_1, round_, inspector):
+@pytest.fixture
+def in_2022():
+    """September 2022: the seed plan runs (an ended plan's items are no longer chased)."""
+    with time_machine.travel(dt.datetime(2022, 9, 20, 10, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+def test_escalation_items_are_named_by_their_parts(office_api, plan, task_1_1, round_, inspector, in_2022):
     period = dispatch.period_open(year=2022, month=8)  # in the seed plan's years
     before = snapshot()
     nothing = ok(office_api.post("escalation-list", data={"level": "urge", "message": "请报送。"}), 400)
