@@ -20,7 +20,6 @@ from typing import Any
 from django.utils import timezone
 
 from reports.selectors.ledgers import (
-    Attainment,
     IndicatorLedgerRow,
     LedgerReport,
     TaskLedgerRow,
@@ -40,6 +39,7 @@ from reports.xlsx import LIGHT_FILLS, Column, Ledger, ledger_bytes
 from supervision.models import Finding
 from tasks.choices import Comparator, FilingStatus, Light
 from tasks.models import ActionPlan, Indicator, ReportingPeriod, Task, Unit, User
+from tasks.selectors.state import Attainment
 
 UNIT_SEPARATOR = "、"
 

@@ -379,3 +379,16 @@ def test_a_moment_with_nothing_recorded_since_reads_todays_rows_with_the_same_fi
         shortcut = computed(plan, when), computed_indicators(plan, when)
         monkeypatch.setattr(state, "reports_changed_since", lambda **kwargs: True)  # the history path
         assert (computed(plan, when), computed_indicators(plan, when)) == shortcut
+
+
+def test_one_attainment_rule_for_the_dashboards_and_the_indicator_ledger(plan):
+    """Nothing reported by the end of the target's year is 未达成 on the dashboards and in the
+    indicator ledger alike; while the year runs it is 暂无数据 (the ledger says nothing)."""
+    from reports.selectors.ledgers import _attainment as ledger_attainment
+    from tasks.selectors.state import attainment
+
+    indicator = Indicator.objects.filter(plan=plan, year=2020).first()
+    assert attainment(indicator, None, day=dt.date(2020, 6, 1), ends_on=plan.ends_on) == Attainment.NO_DATA
+    assert ledger_attainment(indicator, 2020, None, dt.date(2020, 6, 1)) is None
+    assert attainment(indicator, None, day=dt.date(2021, 1, 5), ends_on=plan.ends_on) == Attainment.MISSED
+    assert ledger_attainment(indicator, 2020, None, dt.date(2021, 1, 5)) == Attainment.MISSED

@@ -26,7 +26,7 @@ from supervision.choices import FindingStatus, Severity
 from supervision.models import Finding
 from supervision.selectors import finding_light, finding_list
 from supervision.services.ladder import Calendar
-from tasks.choices import AssignmentRole, FilingStatus, Light, Role
+from tasks.choices import AssignmentRole, FilingStatus, Role
 from tasks.filters import TaskFilter, task_filter_params
 from tasks.models import (
     ActionPlan,
@@ -39,7 +39,15 @@ from tasks.models import (
     User,
 )
 from tasks.selectors import indicator_list, plan_current, task_list
-from tasks.selectors.state import PlanStateReader, TaskState, YearMonth, month_at, month_parse
+from tasks.selectors.state import (
+    Attainment,
+    PlanStateReader,
+    TaskState,
+    YearMonth,
+    attainment,
+    month_at,
+    month_parse,
+)
 
 T = TypeVar("T")
 
@@ -293,12 +301,6 @@ def _handed_in(finding: Finding) -> datetime.date | None:
 # --- 指标台账 -----------------------------------------------------------------------------------
 
 
-class Attainment:
-    MET, AT_RISK, MISSED = "met", "at_risk", "missed"
-    LABELS = {MET: "已达成", AT_RISK: "有风险", MISSED: "未达成"}
-    LIGHTS = {MET: Light.GREEN, AT_RISK: Light.YELLOW, MISSED: Light.RED}
-
-
 @dataclass(frozen=True)
 class IndicatorYear:
     applies: bool  # the indicator has a target in this year
@@ -364,14 +366,10 @@ def _latest_actuals(indicator_ids: list[int]) -> dict[tuple[int, int], Decimal]:
 
 
 def _attainment(indicator: Indicator, year: int, actual: Decimal | None, today: datetime.date) -> str | None:
-    """Met when the latest actual meets the target; otherwise missed once the year is over,
-    at risk while it runs. No actual: missed once the year is over, nothing to say before."""
-    over = today > datetime.date(year, 12, 31)
-    if actual is None:
-        return Attainment.MISSED if over else None
-    if indicator.target_met(actual):
-        return Attainment.MET
-    return Attainment.MISSED if over else Attainment.AT_RISK
+    """The year's attainment by the one rule (``tasks.selectors.state.attainment``, the year's last
+    day its end); nothing to say while the year runs without data."""
+    found = attainment(indicator, actual, day=today, ends_on=datetime.date(year, 12, 31))
+    return None if found == Attainment.NO_DATA else found
 
 
 # --- parameters --------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class Attainment:
     NO_DATA = "no_data"
     LABELS = {MET: "已达成", AT_RISK: "有风险", MISSED: "未达成", NO_DATA: "暂无数据"}
     BADGES = {MET: "badge-green", AT_RISK: "badge-yellow", MISSED: "badge-red", NO_DATA: "badge-muted"}
+    LIGHTS = {MET: Light.GREEN, AT_RISK: Light.YELLOW, MISSED: Light.RED}  # the ledgers' fills
 
 
 @dataclass(frozen=True)
@@ -539,10 +540,12 @@ def _actual_snapshots(*, indicator_ids: list[int], at: datetime.datetime | None)
 
 def attainment(indicator: Indicator, actual: Decimal | None, *, day: datetime.date, ends_on: datetime.date) -> str:
     """Met when the actual satisfies the target; missed when the target's year (or, for a target of
-    the whole plan, the plan) is over and it does not; at risk while there is still time."""
+    the whole plan, ``ends_on``) is over and it does not — or nothing was reported by then; at risk
+    while there is still time; no data while nothing is reported and time remains. The one rule:
+    the dashboards and the indicator ledger (per year: ``ends_on`` its last day) read it."""
+    last_day = datetime.date(indicator.year, 12, 31) if indicator.year else ends_on
     if actual is None:
-        return Attainment.NO_DATA
+        return Attainment.MISSED if day > last_day else Attainment.NO_DATA
     if indicator.target_met(actual):
         return Attainment.MET
-    last_day = datetime.date(indicator.year, 12, 31) if indicator.year else ends_on
     return Attainment.MISSED if day > last_day else Attainment.AT_RISK
