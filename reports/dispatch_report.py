@@ -339,11 +339,11 @@ FINDING_COUNT_KEYS = ("open", "rectifying", "submitted", "closed")
 
 def section_findings(basis: Basis) -> dict[str, Any]:
     """督查发现问题整改情况: the findings open at any time in the scope, with their status and
-    working days overdue as of the build, and the counts (3 queries)."""
+    working days overdue as of the report's moment, and the counts (3 queries)."""
     scope = basis.scope
     start = timezone.make_aware(datetime.datetime.combine(scope.start, datetime.time.min))
     in_scope = Q(found_on__lte=scope.end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
-    findings = list(Finding.objects.filter(in_scope).select_related("unit", "task", "round").order_by("found_on", "pk"))
+    findings = _findings_as_of(in_scope, scope.at)
     findings_with_lights(findings, today=scope.today)
     by_status = Counter(f.status for f in findings)
     rows = [{
@@ -361,6 +361,20 @@ def section_findings(basis: Basis) -> dict[str, Any]:
         "closed_in_period": sum(1 for f in findings if f.closed_at and start <= f.closed_at < end),
     }
     return {"counts": counts, "rows": rows}
+
+
+def _findings_as_of(in_scope: Q, at: datetime.datetime) -> list[Finding]:
+    """The findings as they stood at ``at`` (their history rows then; today's rows for the present),
+    with their unit, task and round loaded: a rebuild later says the same."""
+    if at >= timezone.now():
+        return list(Finding.objects.filter(in_scope).select_related("unit", "task", "round").order_by("found_on", "pk"))
+    rows = history_as_of(Finding.history.model, at).filter(in_scope).select_related("unit", "task", "round")
+    findings = []
+    for row in rows.order_by("found_on", "id"):
+        finding = row.instance
+        finding.unit, finding.task, finding.round = row.unit, row.task, row.round
+        findings.append(finding)
+    return findings
 
 
 def section_bulletins(basis: Basis) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 
 from reports.dispatch_report import ReportScopeError, report_content, report_scope
@@ -63,6 +64,13 @@ def submit(user, task, period, *, on: str, progress: int, completed: str = "已�
         return filing_submit(user=user, filing=report)
 
 
+def closed_for_the_test(finding: Finding, at: dt.datetime) -> None:
+    """Closed at ``at``, and so recorded in its history (the report reads findings as they stood)."""
+    with time_machine.travel(at, tick=False):
+        finding.status, finding.closed_at = FindingStatus.CLOSED, at
+        finding.save(update_fields=["status", "closed_at"])
+
+
 def october(office, inspector, lead_user, supporting_user) -> SimpleNamespace:
     """The month described in the module's docstring."""
     t11, t12, t13 = small_plan(leads=(LEAD_UNIT, STAFFLESS_UNIT, OTHER_UNIT))
@@ -94,11 +102,9 @@ def october(office, inspector, lead_user, supporting_user) -> SimpleNamespace:
     q3, q4 = make_round(inspector, year=2025, quarter=3), make_round(inspector, year=2025, quarter=4)
     overdue = make_finding(inspector, q4, found_on=d("2025-10-09"), description="窗口未落实一次性告知。")
     closed = make_finding(inspector, q3, found_on=d("2025-09-19"), unit_name=STAFFLESS_UNIT, description="材料不全。")
-    Finding.objects.filter(pk=closed.pk).update(status=FindingStatus.CLOSED,
-                                                closed_at=dt.datetime(2025, 10, 20, 9, tzinfo=dt.UTC))
+    closed_for_the_test(closed, dt.datetime(2025, 10, 20, 9, tzinfo=dt.UTC))
     early = make_finding(inspector, q3, found_on=d("2025-08-01"), description="八月的问题。")
-    Finding.objects.filter(pk=early.pk).update(status=FindingStatus.CLOSED,
-                                               closed_at=dt.datetime(2025, 9, 1, 9, tzinfo=dt.UTC))
+    closed_for_the_test(early, dt.datetime(2025, 9, 1, 9, tzinfo=dt.UTC))
     make_finding(inspector, q4, found_on=d("2025-11-03"), description="十一月的问题。")
 
     for month, finding in ((9, early), (10, overdue)):
@@ -288,11 +294,12 @@ def test_the_packs_workbook(month):
 def test_a_past_month_rebuilt_later_gives_the_same_figures(month, lead_user, office):
     """Every figure is as of the end of the month's scheduled build day (10 November 2025): built
     then or months later, the report says the same, and says as of when — though 1.1's returned
-    report was resubmitted and approved after the report was built."""
+    report was resubmitted and approved, and the overdue finding closed, after it was built."""
     on_time = build()
     r11 = submit(lead_user, month.tasks[0], month.period, on="2025-12-01", progress=95)  # resubmitted
     with frozen(d("2025-12-02")):
         filing_review(user=office, filing=r11, action="approve")
+    closed_for_the_test(month.overdue, dt.datetime(2025, 12, 3, 9, tzinfo=dt.UTC))
     later = build(today=d("2026-03-02"))
     assert later == on_time
     assert later["summary"]["lights_as_of"] == "2025-11-10"

@@ -9,6 +9,7 @@ from io import BytesIO
 from urllib.parse import quote
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -268,12 +269,18 @@ def grow(month, lead_user, inspector, times: int) -> None:
     unit_ = month.tasks[0].assignments.get().unit
     round_ = month.overdue.round
     bulletin = Bulletin.objects.get(year=2025, month=10)
+    # Recorded in October (a report reads its returns and findings as they stood at its moment).
+    with time_machine.travel(dt.datetime(2025, 10, 20, 10, tzinfo=dt.UTC), tick=False):
+        _grow(plan, group, unit_, round_, bulletin, month.period, lead_user, inspector, times)
+
+
+def _grow(plan, group, unit_, round_, bulletin, period, lead_user, inspector, times: int) -> None:
     for n in range(times):
         task = Task.objects.create(plan=plan, group=group, number=10 + n, code=f"1.{10 + n}", title=f"加量任务{n}",
                                    text="内容", sort_order=10 + n)
         TaskAssignment.objects.create(task=task, unit=unit_, role=AssignmentRole.LEAD)
         report = ProgressReport.objects.create(
-            task=task, unit=unit_, period=month.period, status=FilingStatus.RETURNED, created_by=lead_user,
+            task=task, unit=unit_, period=period, status=FilingStatus.RETURNED, created_by=lead_user,
             submitted_at=dt.datetime(2025, 11, 8, tzinfo=dt.UTC), is_late=True, completed="完成", next_plan="计划",
             progress=50)
         ReviewEvent.objects.create(report=report, action="return", from_status="submitted", to_status="returned",
