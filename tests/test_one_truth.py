@@ -25,6 +25,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reports.dispatch_report import report_content, report_scope
+from reports.dispatch_report_xlsx import report_xlsx
 from reports.services.standings import standings_refresh
 from supervision.demo import demo_present_build
 from supervision.selectors import findings_at
@@ -171,6 +172,11 @@ def test_the_dispatch_reports_lights_are_the_one_states(world, clock):
     counts = Counter(state.light for state in states.values())
     assert content["summary"]["lights"] == {light: counts.get(light, 0) for light in ("green", "yellow", "red")}
     assert content["summary"]["expected_progress"] == next(iter(states.values())).expected
+    # The workbook the office downloads says the same, cell by cell (总体情况: 项目 | 数值).
+    sheet = load_workbook(BytesIO(report_xlsx(content)), read_only=True)["总体情况"]
+    cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert [cells[label] for label in ("绿灯任务（项）", "黄灯任务（项）", "红灯任务（项）")] == [
+        counts.get(light, 0) for light in ("green", "yellow", "red")]
 
 
 def test_a_findings_light_is_the_same_on_the_risk_board_and_the_findings_api(client, world, clock):
