@@ -14,28 +14,13 @@ import pytest
 
 from tasks.models import ProgressReport, Task
 from tasks.services import dispatch
-from tests.conftest import load_seed_plan
-from tests.factories import UserFactory
-from tests.test_browser_dispatch import console_errors, open_as  # noqa: F401  (fixtures)
+from tests.test_browser_dispatch import console_errors, open_as, people  # noqa: F401  (fixtures)
 from tests.test_browser_foundation import browser  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Tianbao#E2e-2026"
-
-
 @pytest.fixture
-def people(transactional_db, settings, tmp_path):
-    # Transactional tests flush the database afterwards, so the seed plan is loaded here.
-    load_seed_plan()
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return {
-        "lead": UserFactory.in_unit("新区行政审批与政务服务局", username="chen.shenpi", full_name="陈审批", password=PASSWORD),
-    }
-
-
-@pytest.fixture
-def periods(people):
+def periods(people):  # noqa: F811
     """April and May 2021 open (within the seed plan); May is the newest open month."""
     return dispatch.period_open(year=2021, month=4), dispatch.period_open(year=2021, month=5)
 
